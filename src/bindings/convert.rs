@@ -1,0 +1,139 @@
+//! Conversions between Rhai values and host types, and host errors into Rhai errors.
+
+use rhai::{Dynamic, EvalAltResult, Map, Position};
+
+use crate::host::{ErrorKind, HostError, Unknown};
+use crate::secret::Secret;
+
+pub type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
+
+/// A host error as a catchable Rhai error whose value is `#{kind, message, hint}`.
+/// Cancellation is not catchable: it becomes Rhai's termination.
+pub fn host_error(e: HostError) -> Box<EvalAltResult> {
+    if e.kind == ErrorKind::Cancelled {
+        return Box::new(EvalAltResult::ErrorTerminated(
+            "interrupted".into(),
+            Position::NONE,
+        ));
+    }
+    let mut map = Map::new();
+    map.insert("kind".into(), e.kind.as_str().into());
+    map.insert("message".into(), e.message.into());
+    if let Some(h) = e.hint {
+        map.insert("hint".into(), h.into());
+    }
+    Box::new(EvalAltResult::ErrorRuntime(map.into(), Position::NONE))
+}
+
+/// An `invalid_input` error for a bad argument.
+pub fn invalid(message: impl Into<String>) -> Box<EvalAltResult> {
+    host_error(HostError::invalid(message))
+}
+
+/// A string argument that may also be an `Unknown` in check mode.
+pub enum Arg {
+    Known(String),
+    Unknown,
+}
+
+pub fn str_or_unknown(value: &Dynamic, what: &str) -> RhaiResult<Arg> {
+    if value.is::<Unknown>() {
+        return Ok(Arg::Unknown);
+    }
+    value
+        .clone()
+        .into_string()
+        .map(Arg::Known)
+        .map_err(|t| invalid(format!("{what} must be a string, not {t}")))
+}
+
+/// Text that may be given as a string or a `Secret`; secrets stay secrets.
+pub enum Text {
+    Plain(String),
+    Secret(Secret),
+}
+
+impl Text {
+    pub fn as_str(&self) -> &str {
+        match self {
+            Text::Plain(s) => s,
+            Text::Secret(s) => s.expose(),
+        }
+    }
+}
+
+pub fn text(value: &Dynamic, what: &str) -> RhaiResult<Text> {
+    if let Some(s) = value.clone().try_cast::<Secret>() {
+        return Ok(Text::Secret(s));
+    }
+    value
+        .clone()
+        .into_string()
+        .map(Text::Plain)
+        .map_err(|t| invalid(format!("{what} must be a string or a Secret, not {t}")))
+}
+
+/// Reads an option from an opts map, with a type check that names the option.
+pub fn opt_str(opts: &Map, key: &str) -> RhaiResult<Option<String>> {
+    match opts.get(key) {
+        None => Ok(None),
+        Some(v) if v.is_unit() => Ok(None),
+        Some(v) => v
+            .clone()
+            .into_string()
+            .map(Some)
+            .map_err(|t| invalid(format!("option '{key}' must be a string, not {t}"))),
+    }
+}
+
+pub fn opt_bool(opts: &Map, key: &str) -> RhaiResult<Option<bool>> {
+    match opts.get(key) {
+        None => Ok(None),
+        Some(v) if v.is_unit() => Ok(None),
+        Some(v) => v
+            .as_bool()
+            .map(Some)
+            .map_err(|t| invalid(format!("option '{key}' must be true or false, not {t}"))),
+    }
+}
+
+pub fn opt_int(opts: &Map, key: &str) -> RhaiResult<Option<i64>> {
+    match opts.get(key) {
+        None => Ok(None),
+        Some(v) if v.is_unit() => Ok(None),
+        Some(v) => v
+            .as_int()
+            .map(Some)
+            .map_err(|t| invalid(format!("option '{key}' must be an integer, not {t}"))),
+    }
+}
+
+/// Refuses option names the function does not know, so a typo is not ignored.
+pub fn check_opts(opts: &Map, function: &str, known: &[&str]) -> RhaiResult<()> {
+    for key in opts.keys() {
+        if !known.contains(&key.as_str()) {
+            return Err(invalid(format!(
+                "{function}: unknown option '{key}'; known options: {}",
+                known.join(", ")
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// An array of strings from a Rhai array.
+pub fn string_list(value: &Dynamic, what: &str) -> RhaiResult<Vec<String>> {
+    if let Ok(s) = value.clone().into_string() {
+        return Ok(vec![s]);
+    }
+    let arr = value
+        .clone()
+        .try_cast::<rhai::Array>()
+        .ok_or_else(|| invalid(format!("{what} must be a string or an array of strings")))?;
+    arr.into_iter()
+        .map(|v| {
+            v.into_string()
+                .map_err(|t| invalid(format!("{what}: item is a {t}, not a string")))
+        })
+        .collect()
+}

@@ -1,0 +1,95 @@
+//! What every binding shares: the host context, the reporter, the parameters.
+
+use std::cell::{OnceCell, RefCell};
+use std::rc::Rc;
+
+use rhai::{Dynamic, Map};
+
+use crate::host::{Ctx, HostResult, Outcome};
+use crate::report::{OpEvent, Reporter};
+
+pub struct Env {
+    pub ctx: Ctx,
+    pub reporter: Rc<Reporter>,
+    /// Resolved parameters, by name; `()` for an optional one left unset.
+    pub params: RefCell<Map>,
+    /// False when the playbook has no header (eval, REPL): any name may be asked for.
+    pub params_declared: bool,
+    /// A TTY is attached, so the script may ask questions.
+    pub interactive: bool,
+    /// `--yes`: consent given in advance to what `confirm` would ask.
+    pub yes: bool,
+    /// One current-thread runtime for the process, built on first use (AWS, Docker).
+    tokio: OnceCell<tokio::runtime::Runtime>,
+}
+
+impl Env {
+    pub fn new(ctx: Ctx, reporter: Rc<Reporter>, interactive: bool, yes: bool) -> Self {
+        Env {
+            ctx,
+            reporter,
+            params: RefCell::new(Map::new()),
+            params_declared: false,
+            interactive,
+            yes,
+            tokio: OnceCell::new(),
+        }
+    }
+
+    /// Runs a future to completion on the process's single runtime.
+    pub fn block_on<F: std::future::Future>(&self, fut: F) -> F::Output {
+        let rt = self.tokio.get_or_init(|| {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("cannot start the async runtime")
+        });
+        rt.block_on(fut)
+    }
+
+    /// Reports an operation and returns the map a state-changing function gives
+    /// back: `status`, `changed`, `summary`, plus the resource's own fields.
+    pub fn report(
+        &self,
+        module: &str,
+        action: &str,
+        target: &str,
+        outcome: &Outcome,
+        fields: Map,
+    ) -> Map {
+        self.reporter.op(OpEvent {
+            module: module.into(),
+            action: action.into(),
+            target: target.into(),
+            status: outcome.status,
+            summary: outcome.summary.clone(),
+            diff: if self.ctx.diff {
+                outcome.diff.clone()
+            } else {
+                None
+            },
+        });
+        let mut map = fields;
+        map.insert("status".into(), outcome.status.as_str().into());
+        map.insert("changed".into(), outcome.changed().into());
+        map.insert("summary".into(), outcome.summary.clone().into());
+        map
+    }
+
+    /// Shorthand for the common case of an operation with no extra fields.
+    pub fn apply(
+        &self,
+        module: &str,
+        action: &str,
+        target: &str,
+        result: HostResult<Outcome>,
+    ) -> Result<Map, Box<rhai::EvalAltResult>> {
+        let outcome = result.map_err(super::convert::host_error)?;
+        Ok(self.report(module, action, target, &outcome, Map::new()))
+    }
+}
+
+/// A fresh `Dynamic` unit, for functions returning "nothing found".
+pub fn none() -> Dynamic {
+    Dynamic::UNIT
+}

@@ -1,0 +1,18 @@
+//! Host primitives in plain Rust: fact (read actual) -> plan (desired vs actual)
+//! -> apply unless check mode -> [`Outcome`]. No Rhai types here.
+
+mod context;
+mod duration;
+mod error;
+mod mode;
+mod outcome;
+mod unknown;
+
+pub mod version;
+
+pub use context::{Cancel, Ctx, NoProgress, NoRedact, Progress, Redact};
+pub use duration::{format_duration, parse_duration};
+pub use error::{ErrorKind, HostError, HostResult};
+pub use mode::Mode;
+pub use outcome::{Outcome, Status};
+pub use unknown::{KNOWN_AFTER_APPLY, Unknown};

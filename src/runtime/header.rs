@@ -1,0 +1,198 @@
+//! The playbook header: TOML in the leading `//!` comment lines of the script.
+//!
+//! ```text
+//! //! summary = "Greets someone"
+//! //! [needs]
+//! //! root = false
+//! //! commands = ["docker"]
+//! //! [params.who]
+//! //! type = "string"
+//! //! default = "world"
+//! //! help = "who to greet"
+//! ```
+//! Read as text, without compiling, so `show` works on a script that does not
+//! compile and never runs anything.
+
+use serde::Deserialize;
+
+use super::params::{ParamSpec, ParamType};
+
+#[derive(Debug, Clone, Default)]
+pub struct Header {
+    pub summary: String,
+    pub description: String,
+    pub needs: Needs,
+    pub params: Vec<ParamSpec>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Needs {
+    #[serde(default)]
+    pub root: bool,
+    #[serde(default)]
+    pub commands: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHeader {
+    #[serde(default)]
+    summary: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    needs: Needs,
+    #[serde(default)]
+    params: toml::Table,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawParam {
+    #[serde(rename = "type", default = "default_type")]
+    ty: String,
+    default: Option<toml::Value>,
+    #[serde(default)]
+    required: bool,
+    #[serde(default)]
+    help: String,
+}
+
+fn default_type() -> String {
+    "string".into()
+}
+
+/// A header that does not parse, with the script line it comes from.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct HeaderError {
+    /// 1-based line in the script.
+    pub line: usize,
+    pub message: String,
+}
+
+/// The `//!` lines at the top of the script, with their prefix removed, and
+/// the script line number of the first one.
+pub fn header_text(source: &str) -> (String, usize) {
+    let mut text = String::new();
+    let mut first = 0;
+    for (i, line) in source.lines().enumerate() {
+        let t = line.trim_start();
+        if i == 0 && t.starts_with("#!") {
+            continue;
+        }
+        if let Some(rest) = t.strip_prefix("//!") {
+            if first == 0 {
+                first = i + 1;
+            }
+            text.push_str(rest.strip_prefix(' ').unwrap_or(rest));
+            text.push('\n');
+        } else if t.is_empty() && first == 0 {
+            continue;
+        } else {
+            break;
+        }
+    }
+    (text, first.max(1))
+}
+
+/// Names the CLI itself reads from the environment (`RUNBOOK_PATH` …).
+pub const RESERVED_PARAM_NAMES: &[&str] = &["path", "lock_file", "log"];
+
+pub fn parse_header(source: &str) -> Result<Header, HeaderError> {
+    let (text, first_line) = header_text(source);
+    let raw: RawHeader = toml::from_str(&text).map_err(|e| {
+        let line = e
+            .span()
+            .map(|s| first_line + text[..s.start.min(text.len())].matches('\n').count())
+            .unwrap_or(first_line);
+        HeaderError {
+            line,
+            message: format!("playbook header (TOML in `//!` lines): {}", e.message()),
+        }
+    })?;
+    let mut params = Vec::new();
+    for (name, value) in raw.params {
+        let err = |message: String| HeaderError {
+            line: first_line,
+            message,
+        };
+        if !valid_param_name(&name) {
+            return Err(err(format!(
+                "parameter name '{name}' is not valid: use lowercase letters, digits and '_', starting with a letter"
+            )));
+        }
+        if RESERVED_PARAM_NAMES.contains(&name.as_str()) {
+            return Err(err(format!(
+                "parameter name '{name}' is reserved: RUNBOOK_{} is read by runbook itself; choose another name",
+                name.to_uppercase()
+            )));
+        }
+        let raw: RawParam = value
+            .try_into()
+            .map_err(|e: toml::de::Error| err(format!("parameter '{name}': {}", e.message())))?;
+        let ty = ParamType::parse(&raw.ty).ok_or_else(|| {
+            err(format!(
+                "parameter '{name}': type '{}' is not one of string, int, bool, list, secret",
+                raw.ty
+            ))
+        })?;
+        if let Some(d) = &raw.default {
+            ty.from_toml(d)
+                .map_err(|m| err(format!("parameter '{name}': default {m}")))?;
+        }
+        params.push(ParamSpec {
+            name,
+            ty,
+            default: raw.default,
+            required: raw.required,
+            help: raw.help,
+        });
+    }
+    Ok(Header {
+        summary: raw.summary,
+        description: raw.description,
+        needs: raw.needs,
+        params,
+    })
+}
+
+pub fn valid_param_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_lowercase())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_header_without_the_code() {
+        let src = "//! summary = \"hi\"\n//! [params.who]\n//! default = \"world\"\n//! help = \"x\"\nlet x = 1;\n//! ignored = 1\n";
+        let h = parse_header(src).unwrap();
+        assert_eq!(h.summary, "hi");
+        assert_eq!(h.params.len(), 1);
+        assert_eq!(h.params[0].name, "who");
+        assert_eq!(h.params[0].ty, ParamType::String);
+    }
+
+    #[test]
+    fn points_at_the_bad_line() {
+        let src = "// plain comment is not header\n";
+        assert!(parse_header(src).unwrap().params.is_empty());
+        let src = "\n//! summary = \"x\"\n//! [params.a]\n//! type = \"strin\"\n";
+        let e = parse_header(src).unwrap_err();
+        assert!(e.message.contains("'strin'"), "{}", e.message);
+        let src = "//! summary = \"x\"\n//! oops\n";
+        let e = parse_header(src).unwrap_err();
+        assert_eq!(e.line, 2);
+    }
+
+    #[test]
+    fn reserved_names_are_refused() {
+        let e = parse_header("//! [params.path]\n").unwrap_err();
+        assert!(e.message.contains("RUNBOOK_PATH"));
+    }
+}

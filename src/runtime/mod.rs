@@ -1,0 +1,4 @@
+//! The embedding: engine, session, parameters, bundled catalog, diagnostics.
+
+pub mod header;
+pub mod params;
