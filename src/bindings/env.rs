@@ -1,6 +1,6 @@
 //! What every binding shares: the host context, the reporter, the parameters.
 
-use std::cell::{OnceCell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell};
 use std::rc::Rc;
 
 use rhai::{Dynamic, Map};
@@ -14,7 +14,7 @@ pub struct Env {
     /// Resolved parameters, by name; `()` for an optional one left unset.
     pub params: RefCell<Map>,
     /// False when the playbook has no header (eval, REPL): any name may be asked for.
-    pub params_declared: bool,
+    pub params_declared: Cell<bool>,
     /// A TTY is attached, so the script may ask questions.
     pub interactive: bool,
     /// `--yes`: consent given in advance to what `confirm` would ask.
@@ -29,7 +29,7 @@ impl Env {
             ctx,
             reporter,
             params: RefCell::new(Map::new()),
-            params_declared: false,
+            params_declared: Cell::new(false),
             interactive,
             yes,
             tokio: OnceCell::new(),

@@ -91,7 +91,7 @@ pub fn register(engine: &mut Engine, env: &Rc<Env>) {
             let params = e.params.borrow();
             match params.get(name) {
                 Some(v) => Ok(v.clone()),
-                None if !e.params_declared => Ok(Dynamic::UNIT),
+                None if !e.params_declared.get() => Ok(Dynamic::UNIT),
                 None => {
                     let mut names: Vec<_> = params.keys().map(|k| k.to_string()).collect();
                     names.sort();

@@ -1,5 +1,82 @@
-//! The command line.
+//! The command line: parse, dispatch, map the result to an exit code.
 
-pub fn main() -> std::process::ExitCode {
-    std::process::ExitCode::SUCCESS
+mod args;
+mod check;
+mod doc;
+mod error;
+mod eval;
+mod list;
+mod options;
+mod run;
+mod show;
+mod signal;
+
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser};
+
+pub use args::{Cli, Command, EXIT_CODES};
+pub use doc::{FnDoc, collect as collect_docs, markdown as docs_markdown};
+pub use error::{CliError, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_PENDING, EXIT_USAGE};
+
+use crate::host::Cancel;
+use crate::report::Style;
+
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { EXIT_USAGE } else { EXIT_OK });
+        }
+    };
+    let stderr_style = Style {
+        color: options::color_wanted(false) && std::io::IsTerminal::is_terminal(&std::io::stderr()),
+    };
+    match dispatch(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprint!("{}", e.render(stderr_style));
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> Result<u8, CliError> {
+    let cancel = Cancel::new();
+    match cli.command {
+        Command::Run(a) => {
+            options::apply_aws_flags(&a.session);
+            signal::install(cancel.clone());
+            run::run(a, cancel)
+        }
+        Command::Eval(a) => {
+            options::apply_aws_flags(&a.session);
+            signal::install(cancel.clone());
+            eval::eval(a, cancel)
+        }
+        Command::List => list::list(),
+        Command::Show { playbook } => show::show(&playbook),
+        Command::Check { paths, lib } => check::check(
+            &paths,
+            &lib,
+            Style {
+                color: options::color_wanted(false),
+            },
+        ),
+        Command::Doc {
+            name,
+            definitions,
+            markdown,
+        } => doc::doc(name.as_deref(), definitions.as_deref(), markdown),
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "runbook",
+                &mut std::io::stdout(),
+            );
+            Ok(EXIT_OK)
+        }
+    }
 }

@@ -1,4 +1,19 @@
 //! The embedding: engine, session, parameters, bundled catalog, diagnostics.
 
+pub mod catalog;
+pub mod diagnostic;
+pub mod engine;
 pub mod header;
+pub mod lint;
+pub mod lock;
 pub mod params;
+pub mod pretty;
+mod resolver;
+pub mod session;
+mod sources;
+
+pub use catalog::Script;
+pub use diagnostic::Diagnostic;
+pub use resolver::Resolver;
+pub use session::{Options, Output, RunError, Session};
+pub use sources::Sources;

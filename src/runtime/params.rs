@@ -165,15 +165,20 @@ pub enum ParamError {
     VarsFile { path: PathBuf, message: String },
 }
 
+/// Looks up `RUNBOOK_<NAME>`.
+pub type EnvLookup = Box<dyn Fn(&str) -> Option<String>>;
+/// Asks the operator for a missing value.
+pub type Prompt = Box<dyn Fn(&ParamSpec) -> std::io::Result<ParamValue>>;
+
 /// Where values can come from, gathered by the CLI.
 #[derive(Default)]
 pub struct ParamSources {
     pub sets: Vec<String>,
     pub vars_file: Option<PathBuf>,
     /// Looks up `RUNBOOK_<NAME>`; a function so tests need not touch the process env.
-    pub env: Option<Box<dyn Fn(&str) -> Option<String>>>,
+    pub env: Option<EnvLookup>,
     /// Asks for a missing value on a TTY; `None` when there is no TTY.
-    pub prompt: Option<Box<dyn Fn(&ParamSpec) -> std::io::Result<ParamValue>>>,
+    pub prompt: Option<Prompt>,
 }
 
 /// Resolved values, plus warnings to show before the run.

@@ -1,0 +1,56 @@
+//! `runbook check`: compile every script, report every error, exit 2 if any.
+
+use std::path::PathBuf;
+
+use super::error::{CliError, EXIT_OK};
+use super::options;
+use super::run::header_of;
+use crate::host::{Cancel, Mode};
+use crate::report::{Style, Verbosity};
+use crate::runtime::{Options, Output, Session, catalog};
+
+pub fn check(paths: &[String], lib: &[PathBuf], style: Style) -> Result<u8, CliError> {
+    let mut errors = 0usize;
+    for path in paths {
+        let script = match catalog::load(path) {
+            Ok(s) => s,
+            Err(e) => {
+                eprint!("{}", CliError::from(e).render(style));
+                errors += 1;
+                continue;
+            }
+        };
+        let mut failed = false;
+        if let Err(e) = header_of(&script) {
+            eprint!("{}", e.render(style));
+            failed = true;
+        }
+        let opts = Options {
+            mode: Mode::Check,
+            diff: false,
+            output: Output::Human,
+            verbosity: Verbosity::Quiet,
+            color: style.color,
+            lib_dirs: options::lib_dirs(lib),
+            yes: false,
+            interactive: false,
+        };
+        let session = Session::new(opts, script.dir().map(Into::into), Cancel::new());
+        if let Err(diags) = session.compile(&script) {
+            for d in diags {
+                eprint!("{}", d.render(style));
+            }
+            failed = true;
+        }
+        if failed {
+            errors += 1;
+        } else {
+            println!("ok  {}", script.source_name());
+        }
+    }
+    if errors > 0 {
+        Err(CliError::Compile(Vec::new()))
+    } else {
+        Ok(EXIT_OK)
+    }
+}

@@ -1,0 +1,99 @@
+//! `runbook run`: load, validate parameters, compile, lock, run, recap.
+
+use rhai::Scope;
+
+use super::args::RunArgs;
+use super::error::{CliError, EXIT_OK, EXIT_PENDING};
+use super::options;
+use crate::host::{Cancel, Mode};
+use crate::report::{Event, Level};
+use crate::runtime::header::{Header, parse_header};
+use crate::runtime::params::resolve;
+use crate::runtime::{RunError, Script, Session, catalog, lock};
+
+pub fn header_of(script: &Script) -> Result<Header, CliError> {
+    parse_header(&script.source).map_err(|e| CliError::Header {
+        file: script.source_name(),
+        line: e.line,
+        message: e.message,
+    })
+}
+
+/// Prerequisites declared in the header, checked before anything runs.
+fn check_needs(header: &Header, session: &Session) -> Result<(), CliError> {
+    let root = nix::unistd::geteuid().is_root();
+    if header.needs.root && !root {
+        if session.options.mode == Mode::Check {
+            session.reporter.message(
+                Level::Warn,
+                "this playbook needs root to apply; checking as a normal user",
+            );
+        } else {
+            return Err(CliError::Needs(
+                "this playbook must run as root: run it with sudo".into(),
+            ));
+        }
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let missing: Vec<&str> = header
+        .needs
+        .commands
+        .iter()
+        .map(String::as_str)
+        .filter(|c| !std::env::split_paths(&path).any(|d| d.join(c).is_file()))
+        .collect();
+    if !missing.is_empty() {
+        return Err(CliError::Needs(format!(
+            "this playbook needs {} on PATH; install {} or run it on a host that has {}",
+            missing.join(", "),
+            if missing.len() == 1 { "it" } else { "them" },
+            if missing.len() == 1 { "it" } else { "them" },
+        )));
+    }
+    Ok(())
+}
+
+pub fn run(args: RunArgs, cancel: Cancel) -> Result<u8, CliError> {
+    let script = catalog::load(&args.playbook)?;
+    let header = header_of(&script)?;
+    let opts = options::options(&args.session);
+    let resolved = resolve(
+        &header.params,
+        &options::param_sources(&args.session, opts.interactive),
+    )?;
+    let check = opts.mode == Mode::Check;
+    let session = Session::new(opts, script.dir().map(Into::into), cancel.clone());
+    session.set_params(&resolved, true);
+    let ast = session.compile(&script).map_err(CliError::Compile)?;
+    check_needs(&header, &session)?;
+    let _lock = lock::acquire(lock::default_path(), !args.no_wait, &cancel, |p| {
+        session.reporter.message(
+            Level::Warn,
+            &format!("waiting for another runbook run to release {}", p.display()),
+        )
+    })
+    .map_err(CliError::Lock)?;
+
+    session.emit(Event::RunStart {
+        playbook: script.name.clone(),
+        check,
+    });
+    for w in &resolved.warnings {
+        session.reporter.message(Level::Warn, w);
+    }
+    let result = session.eval(&mut Scope::new(), &ast);
+    let interrupted = matches!(result, Err(RunError::Interrupted));
+    session.reporter.recap(check, result.is_err(), interrupted);
+    match result {
+        Ok(_) => {
+            let pending = session.reporter.counts().would_change > 0;
+            Ok(if check && args.detailed_exitcode && pending {
+                EXIT_PENDING
+            } else {
+                EXIT_OK
+            })
+        }
+        Err(RunError::Interrupted) => Err(CliError::Interrupted),
+        Err(RunError::Failed(d)) => Err(CliError::Failed(d)),
+    }
+}

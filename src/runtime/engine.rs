@@ -1,0 +1,60 @@
+//! Builds the one Rhai engine of a process: host modules, stdlib resolver,
+//! strict variables, print/debug through the reporter, Ctrl-C via on_progress.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::rc::Rc;
+
+use rhai::{Dynamic, Engine, Module, Shared};
+
+use super::{Resolver, Sources};
+use crate::bindings::{self, Env};
+use crate::report::Level;
+
+/// The function names of each registered host module, for `runbook check`.
+pub type ModuleIndex = BTreeMap<String, BTreeSet<String>>;
+
+pub fn function_names(module: &Module) -> BTreeSet<String> {
+    module
+        .gen_fn_signatures_with_mapper(|s| s.into())
+        .filter_map(|sig| sig.split('(').next().map(str::to_string))
+        .collect()
+}
+
+pub fn build(
+    env: &Rc<Env>,
+    lib_dirs: Vec<PathBuf>,
+    sources: &Sources,
+) -> (Engine, ModuleIndex, Vec<(String, Shared<Module>)>) {
+    let mut engine = Engine::new();
+    engine.set_strict_variables(true);
+    // Generous limits: playbooks are small, but a runaway loop should not eat the host.
+    engine.set_max_call_levels(256);
+    engine.set_max_expr_depths(256, 128);
+
+    let reporter = env.reporter.clone();
+    engine.on_print(move |text| reporter.message(Level::Print, text));
+    let reporter = env.reporter.clone();
+    engine.on_debug(move |text, source, pos| {
+        let at = match (source, pos.line()) {
+            (Some(src), Some(line)) => format!("{src}:{line}: "),
+            (None, Some(line)) => format!("line {line}: "),
+            _ => String::new(),
+        };
+        reporter.message(Level::Debug, &format!("{at}{text}"));
+    });
+    let cancel = env.ctx.cancel.clone();
+    engine.on_progress(move |_| cancel.is_cancelled().then(|| Dynamic::from("interrupted")));
+
+    let modules = bindings::register_all(&mut engine, env);
+    let index = modules
+        .iter()
+        .map(|(name, m)| (name.to_string(), function_names(m)))
+        .collect();
+    engine.set_module_resolver(Resolver::new(lib_dirs, sources.clone()));
+    let modules = modules
+        .into_iter()
+        .map(|(n, m)| (n.to_string(), m))
+        .collect();
+    (engine, index, modules)
+}
