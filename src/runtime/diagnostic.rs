@@ -86,7 +86,15 @@ pub fn from_eval(err: &EvalAltResult, main_source: &str, sources: &Sources) -> D
             EvalAltResult::ErrorInFunctionCall(name, src, inner, pos) => {
                 last_call = Some((current.clone(), *pos));
                 if !name.starts_with("anon$") {
-                    notes.push(format!("in a call to '{name}' at {}", at(&current, *pos)));
+                    let defined = if src.is_empty() || *src == current {
+                        String::new()
+                    } else {
+                        format!(" (defined in {src})")
+                    };
+                    notes.push(format!(
+                        "in a call to '{name}'{defined} at {}",
+                        at(&current, *pos)
+                    ));
                 }
                 if !src.is_empty() {
                     current = src.clone();

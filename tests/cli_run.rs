@@ -1,0 +1,160 @@
+//! `runbook run`: parameters, output formats, exit codes.
+
+mod common;
+use common::{Test, normalize};
+
+#[test]
+fn hello_runs_with_defaults_and_reports_a_recap() {
+    let t = Test::new().args(["run", "examples/hello"]);
+    let dir = t.path().to_path_buf();
+    let out = t.run();
+    assert_eq!(out.code, 0, "{out:?}");
+    insta::assert_snapshot!(normalize(&out.stdout, &dir));
+}
+
+#[test]
+fn set_beats_vars_beats_env_beats_default() {
+    let t = Test::new();
+    let vars = t.file("v.toml", "who = \"from-vars\"\ntimes = 2\n");
+    let out = t
+        .args([
+            "run",
+            "examples/hello",
+            "--vars",
+            vars.to_str().unwrap(),
+            "--set",
+            "who=from-set",
+        ])
+        .env("RUNBOOK_WHO", "from-env")
+        .env("RUNBOOK_TIMES", "5")
+        .run();
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(
+        out.stdout.matches("hello, from-set!").count(),
+        2,
+        "{}",
+        out.stdout
+    );
+
+    let out = Test::new()
+        .args(["run", "examples/hello"])
+        .env("RUNBOOK_WHO", "from-env")
+        .run();
+    assert!(out.stdout.contains("hello, from-env!"), "{}", out.stdout);
+}
+
+#[test]
+fn json_output_is_json_lines_ending_in_a_recap() {
+    let out = Test::new()
+        .args(["run", "examples/hello", "--output", "json"])
+        .run();
+    assert_eq!(out.code, 0, "{out:?}");
+    let events: Vec<serde_json::Value> = out
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+        .collect();
+    assert_eq!(events.first().unwrap()["event"], "run_start");
+    let last = events.last().unwrap();
+    assert_eq!(last["event"], "recap");
+    assert_eq!(last["success"], true);
+    assert!(events.iter().all(|e| e["v"] == 1));
+    assert_eq!(
+        events.iter().filter(|e| e["event"] == "step_end").count(),
+        3
+    );
+}
+
+#[test]
+fn check_mode_is_visible_to_scripts() {
+    let out = Test::new().args(["run", "examples/hello", "--check"]).run();
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        out.stdout.contains("check mode: nothing will be changed"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("a real playbook would only report"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn a_failing_step_exits_1_naming_the_step_and_the_place() {
+    let t = Test::new();
+    let p = t.file(
+        "fail.rhai",
+        "step(\"first\", || { info(\"fine\"); });\nstep(\"second\", || {\n    fail(\"the disk is on fire\");\n});\nstep(\"never\", || {});\n",
+    );
+    let out = t.args(["run", p.to_str().unwrap()]).run();
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(out.stdout.contains("failed step 2"), "{}", out.stdout);
+    assert!(!out.stdout.contains("[3] never"), "{}", out.stdout);
+    assert!(out.stderr.contains("the disk is on fire"), "{}", out.stderr);
+    assert!(out.stderr.contains("fail.rhai:3:5"), "{}", out.stderr);
+}
+
+#[test]
+fn errors_are_catchable_with_kind_and_message() {
+    let out = Test::new()
+        .args(["eval", "let r = (); try { version::parse(\"x.y\"); } catch (e) { r = `${e.kind}: ${e.message}`; } r"])
+        .run();
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        out.stdout
+            .contains("invalid_input: version 'x.y' is not valid"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn list_and_show_describe_without_running() {
+    let out = Test::new().arg("list").run();
+    assert_eq!(out.code, 0);
+    assert!(out.stdout.contains("examples/hello"), "{}", out.stdout);
+    let out = Test::new().args(["show", "examples/hello"]).run();
+    assert_eq!(out.code, 0);
+    insta::assert_snapshot!(out.stdout);
+}
+
+#[test]
+fn eval_prints_values_readably() {
+    let out = Test::new().args(["eval", "#{b: [1, 2], a: \"x\"}"]).run();
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(out.stdout, "#{\n  a: \"x\",\n  b: [1, 2],\n}\n");
+    let t = Test::new();
+    let f = t.file("s.rhai", "let x = param(\"n\"); x + \"!\"");
+    let out = t
+        .args(["eval", "--file", f.to_str().unwrap(), "--set", "n=hi"])
+        .run();
+    assert_eq!(out.stdout.trim(), "\"hi!\"");
+}
+
+#[test]
+fn help_has_examples_and_exit_codes() {
+    for sub in ["run", "list", "show", "eval", "check", "doc", "completions"] {
+        let out = Test::new().args([sub, "--help"]).run();
+        assert_eq!(out.code, 0, "{sub}: {out:?}");
+        assert!(
+            out.stdout.contains("Example"),
+            "{sub} --help has no examples:\n{}",
+            out.stdout
+        );
+    }
+    let out = Test::new().args(["run", "--help"]).run();
+    assert!(out.stdout.contains("130 interrupted"), "{}", out.stdout);
+}
+
+#[test]
+fn completions_are_generated() {
+    let out = Test::new().args(["completions", "bash"]).run();
+    assert_eq!(out.code, 0);
+    assert!(
+        out.stdout.contains("_runbook"),
+        "{}",
+        &out.stdout[..200.min(out.stdout.len())]
+    );
+}
