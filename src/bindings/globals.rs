@@ -128,6 +128,17 @@ pub fn register(engine: &mut Engine, env: &Rc<Env>) {
         .register_into_engine(engine, |msg: &str| -> RhaiResult<()> { Err(host_error(HostError::failed(msg))) });
 
     let e = env.clone();
+    FuncRegistration::new("sleep")
+        .with_comments([
+            "/// Waits for a duration such as `\"5s\"` or `\"2m\"`; Ctrl-C ends the wait within 100 ms.",
+        ])
+        .with_params_info(["duration: &str", "()"])
+        .register_into_engine(engine, move |d: &str| -> RhaiResult<()> {
+            let d = crate::host::parse_duration(d).map_err(host_error)?;
+            e.ctx.cancel.sleep(d).map_err(host_error)
+        });
+
+    let e = env.clone();
     FuncRegistration::new("check_mode")
         .with_comments(["/// True in check mode (`--check`): nothing will be changed."])
         .with_params_info(["bool"])

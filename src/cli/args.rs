@@ -96,6 +96,16 @@ pub enum Command {
         #[arg(long, conflicts_with_all = ["name", "definitions"])]
         markdown: bool,
     },
+    /// Interactive shell: explore a host and draft a site script
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  runbook repl\n",
+        "  runbook repl --check --lib ./site\n",
+        "  echo 'version::compare(\"1.10\", \"1.9\")' | runbook repl      (scripted: stops at the first error)\n\n",
+        "Inside: :help, :doc NAME, :check on|off, :load FILE, :vars, :save FILE, :quit.\n",
+        "History: $XDG_STATE_HOME/runbook/history (never lines holding a secret)."
+    ))]
+    Repl(ReplArgs),
     /// Print a shell completion script
     #[command(
         after_help = "Examples:\n  runbook completions bash > /etc/bash_completion.d/runbook\n  runbook completions zsh > \"${fpath[1]}/_runbook\""
@@ -128,6 +138,12 @@ pub struct EvalArgs {
     /// Evaluate this file instead
     #[arg(long, short = 'f', value_name = "FILE")]
     pub file: Option<PathBuf>,
+    #[command(flatten)]
+    pub session: SessionArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct ReplArgs {
     #[command(flatten)]
     pub session: SessionArgs,
 }

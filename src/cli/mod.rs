@@ -7,6 +7,7 @@ mod error;
 mod eval;
 mod list;
 mod options;
+mod repl;
 mod run;
 mod show;
 mod signal;
@@ -47,13 +48,19 @@ fn dispatch(cli: Cli) -> Result<u8, CliError> {
     match cli.command {
         Command::Run(a) => {
             options::apply_aws_flags(&a.session);
-            signal::install(cancel.clone());
+            signal::install(cancel.clone(), true);
             run::run(a, cancel)
         }
         Command::Eval(a) => {
             options::apply_aws_flags(&a.session);
-            signal::install(cancel.clone());
+            signal::install(cancel.clone(), true);
             eval::eval(a, cancel)
+        }
+        Command::Repl(a) => {
+            options::apply_aws_flags(&a.session);
+            // In the REPL, Ctrl-C cancels the current input only, however often.
+            signal::install(cancel.clone(), false);
+            repl::repl(a, cancel)
         }
         Command::List => list::list(),
         Command::Show { playbook } => show::show(&playbook),

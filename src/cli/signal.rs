@@ -1,5 +1,5 @@
 //! Ctrl-C and SIGTERM: the first asks the run to stop between operations, the
-//! second ends the process at once.
+//! second ends the process at once (except in the REPL).
 
 use nix::sys::signal::{SigSet, SigmaskHow, Signal, pthread_sigmask};
 
@@ -7,7 +7,7 @@ use crate::host::Cancel;
 
 /// Blocks SIGINT/SIGTERM in this thread (and the threads it starts) and waits
 /// for them in a dedicated thread. Children get a clean signal mask from std.
-pub fn install(cancel: Cancel) {
+pub fn install(cancel: Cancel, exit_on_second: bool) {
     let mut set = SigSet::empty();
     set.add(Signal::SIGINT);
     set.add(Signal::SIGTERM);
@@ -17,7 +17,7 @@ pub fn install(cancel: Cancel) {
     std::thread::spawn(move || {
         loop {
             let Ok(_sig) = set.wait() else { return };
-            if cancel.is_cancelled() {
+            if exit_on_second && cancel.is_cancelled() {
                 eprintln!("\ninterrupted again: exiting now");
                 std::process::exit(130);
             }
