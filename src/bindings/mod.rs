@@ -3,7 +3,9 @@
 
 pub mod convert;
 mod env;
+mod fs;
 pub mod globals;
+mod local;
 mod version;
 
 use std::rc::Rc;
@@ -16,7 +18,8 @@ pub use env::{Env, none};
 /// by name, so `runbook check` can tell a real function from a typo.
 pub fn register_all(engine: &mut Engine, env: &Rc<Env>) -> Vec<(&'static str, Shared<Module>)> {
     globals::register(engine, env);
-    let modules: Vec<(&'static str, Module)> = vec![("version", version::module())];
+    let modules: Vec<(&'static str, Module)> =
+        vec![("version", version::module()), ("fs", fs::module(env))];
     modules
         .into_iter()
         .map(|(name, m)| {
