@@ -132,26 +132,33 @@ fn malformed(label: &str, line: usize, why: &str) -> HostError {
     ))
 }
 
-/// Parses and validates; keys of secret-like names come back as secrets.
-pub fn parse(label: &str, text: &str) -> HostResult<Sections> {
-    // Our own line check first: it gives an exact line number.
+/// Parses with `rust-ini` after our own line check (which gives an exact line number).
+fn load(label: &str, text: &str) -> HostResult<ini::Ini> {
     for (i, line) in text.lines().enumerate() {
         classify(label, i + 1, line)?;
     }
-    let doc = ini::Ini::load_from_str_opt(text, parse_opts())
-        .map_err(|e| malformed(label, e.line, &e.msg))?;
+    ini::Ini::load_from_str_opt(text, parse_opts()).map_err(|e| malformed(label, e.line, &e.msg))
+}
+
+fn entries_of(props: &ini::Properties) -> Entries {
+    props
+        .iter()
+        .map(|(k, v)| {
+            let val = IniValue {
+                text: v.to_string(),
+                secret: is_secret_key(k),
+            };
+            (k.to_string(), val)
+        })
+        .collect()
+}
+
+/// Parses and validates; keys of secret-like names come back as secrets.
+pub fn parse(label: &str, text: &str) -> HostResult<Sections> {
+    let doc = load(label, text)?;
     let mut out: Sections = Vec::new();
     for (name, props) in doc.iter() {
-        let entries = props
-            .iter()
-            .map(|(k, v)| {
-                let val = IniValue {
-                    text: v.to_string(),
-                    secret: is_secret_key(k),
-                };
-                (k.to_string(), val)
-            })
-            .collect::<Entries>();
+        let entries = entries_of(props);
         let name = name.unwrap_or("").to_string();
         if name.is_empty() && entries.is_empty() {
             continue;
@@ -241,19 +248,30 @@ pub fn plan_set_section(
     name: &str,
     entries: &Entries,
 ) -> HostResult<String> {
+    plan_set(label, text, name, entries).map(|(t, _)| t)
+}
+
+/// [`plan_set_section`], also telling whether the section existed.
+fn plan_set(label: &str, text: &str, name: &str, entries: &Entries) -> HostResult<(String, bool)> {
     validate_entries(name, entries)?;
-    let current = parse(label, text)?;
-    let mut same: Vec<&Entries> = current
-        .iter()
-        .filter(|(n, _)| n == name)
-        .map(|(_, e)| e)
-        .collect();
-    if same.len() == 1 && same.pop().is_some_and(|e| same_values(e, entries)) {
-        return Ok(text.to_string());
+    // One line scan (validation and spans) and one rust-ini parse of the old
+    // text; the edit only splices at line boundaries, so re-checking the new
+    // block alone is enough (keeps 10k-profile files fast).
+    let found = spans(label, text, name)?;
+    let doc = ini::Ini::load_from_str_opt(text, parse_opts())
+        .map_err(|e| malformed(label, e.line, &e.msg))?;
+    let current: Vec<Entries> = doc.section_all(Some(name)).map(entries_of).collect();
+    if current.len() == 1 && same_values(&current[0], entries) {
+        return Ok((text.to_string(), true));
     }
     let nl = newline(text);
     let block = render(name, entries, nl);
-    let found = spans(label, text, name)?;
+    let check = parse(label, &block)?;
+    if check.len() != 1 || check[0].0 != name || !same_values(&check[0].1, entries) {
+        return Err(HostError::failed(format!(
+            "internal: section '{name}' of {label} would not read back as written; the file was not changed"
+        )));
+    }
     let new = if let Some(&(start, end)) = found.first() {
         // Replace the first occurrence; later duplicates go, so none of their keys survive.
         let mut out = String::with_capacity(text.len() + block.len());
@@ -281,26 +299,15 @@ pub fn plan_set_section(
         out.push_str(&block);
         out
     };
-    // Guard the line editing: the result must read back as intended.
-    let check = parse(label, &new)?;
-    let got: Vec<&Entries> = check
-        .iter()
-        .filter(|(n, _)| n == name)
-        .map(|(_, e)| e)
-        .collect();
-    if got.len() != 1 || !same_values(got[0], entries) {
-        return Err(HostError::failed(format!(
-            "internal: editing section '{name}' of {label} would not read back as written; the file was not changed"
-        )));
-    }
-    Ok(new)
+    Ok((new, !found.is_empty()))
 }
 
 /// Pure planner: the text without section `name` (every occurrence).
 pub fn plan_remove_section(label: &str, text: &str, name: &str) -> HostResult<String> {
     validate_name("section", name)?;
-    parse(label, text)?;
     let found = spans(label, text, name)?;
+    ini::Ini::load_from_str_opt(text, parse_opts())
+        .map_err(|e| malformed(label, e.line, &e.msg))?;
     let mut out = String::with_capacity(text.len());
     let mut pos = 0;
     for (s, e) in found {
@@ -388,11 +395,8 @@ pub fn set_section(
     fs::absolute(path)?;
     let old = fs::read(path)?;
     let text = old.as_deref().unwrap_or("");
-    let new = plan_set_section(path, text, name, entries)?;
-    let existed = spans(path, text, name)?
-        .is_empty()
-        .then_some("add")
-        .unwrap_or("replace");
+    let (new, existed) = plan_set(path, text, name, entries)?;
+    let verb = if existed { "replace" } else { "add" };
     let secrets: Vec<&str> = entries
         .iter()
         .filter(|(_, v)| v.secret)
@@ -405,7 +409,7 @@ pub fn set_section(
         &new,
         &secrets,
         attrs,
-        format!("{existed} section [{name}]"),
+        format!("{verb} section [{name}]"),
     )
 }
 
