@@ -211,6 +211,41 @@ fn stale_temp_files_are_removed_on_the_next_write() {
         other.exists(),
         "only temp files of the same target are touched"
     );
+
+    // Also when the write itself has nothing to do.
+    std::fs::write(&stale, "half a secret").unwrap();
+    let o = fs::write(
+        &apply(),
+        &s(&f),
+        Content::plain(b"x"),
+        &WriteOpts::default(),
+    )
+    .unwrap();
+    assert_eq!(o.status, Status::Ok);
+    assert!(!stale.exists());
+}
+
+#[test]
+fn writes_through_a_symlink_keep_the_link() {
+    let d = tempfile::tempdir().unwrap();
+    let real = d.path().join("real");
+    let link = d.path().join("link");
+    std::fs::write(&real, "old").unwrap();
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    fs::write(
+        &apply(),
+        &s(&link),
+        Content::plain(b"new"),
+        &WriteOpts::default(),
+    )
+    .unwrap();
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert_eq!(std::fs::read(&real).unwrap(), b"new");
 }
 
 #[test]

@@ -277,8 +277,17 @@ pub fn mkdir(ctx: &Ctx, path: &str, opts: &MkdirOpts) -> HostResult<Outcome> {
 
 /// Writes `content` atomically unless content, mode and owner already match.
 pub fn write(ctx: &Ctx, path: &str, content: Content, opts: &WriteOpts) -> HostResult<Outcome> {
-    let p = absolute(path)?;
+    let mut p = absolute(path)?;
     let wanted = opts.attrs.resolve()?;
+    // Write through a symlink to the file it names, rather than replacing the link.
+    if lstat(&p)?.is_some_and(|s| s.kind == Kind::Symlink) && stat(&p)?.is_some() {
+        p = std::fs::canonicalize(&p).map_err(|e| HostError::io("cannot resolve", &p, e))?;
+    }
+    if ctx.mode == Mode::Apply {
+        // Leftovers of an interrupted write may hold a secret; clear them even
+        // when this write turns out to be a no-op.
+        atomic::remove_stale(&p)?;
+    }
     let actual = existing(&p, false)?;
     let old = match &actual {
         Some(_) => Some(std::fs::read(&p).map_err(|e| HostError::io("cannot read", &p, e))?),
