@@ -90,7 +90,8 @@ pub fn module(env: &Rc<Env>) -> Module {
             "/// Sets section `name` of the INI file at `path` to exactly the keys of `map`",
             "/// (values may be Secrets); keys not in `map` are removed, every other byte of the",
             "/// file stays as it is. Written atomically. Options: `mode`, `owner`, `group`",
-            "/// (a new file is 0600 unless `mode` says otherwise).",
+            "/// (a new file is 0600 unless `mode` says otherwise). Keys are written in the map's",
+            "/// order, which in Rhai is alphabetical.",
             "///",
             "/// `ini::set_section(path, \"alation_auth\", #{aws_access_key_id: id, aws_secret_access_key: key}, #{mode: \"540\", group: \"alationdocker\"})`",
         ])
