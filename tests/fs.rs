@@ -1,5 +1,6 @@
 //! fs primitives on real files in temp dirs (run as root, like CI).
 
+use std::io::BufRead;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -434,14 +435,18 @@ fn killed_writers_never_leave_a_partial_or_wider_file() {
             ])
             .env("FS_TEST_HELPER", "writer")
             .env("FS_TEST_ARG", &f)
-            .stdout(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
             .spawn()
             .unwrap();
+        // Wait until the writer loop runs, so every kill lands during writes
+        // even on a loaded machine.
+        let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        assert!(lines.any(|l| l.is_ok_and(|l| l.contains("WRITER READY"))));
         // xorshift: varied kill moments without a rand dependency.
         seed ^= seed << 13;
         seed ^= seed >> 7;
         seed ^= seed << 17;
-        std::thread::sleep(Duration::from_micros(2_000 + seed % 25_000));
+        std::thread::sleep(Duration::from_micros(seed % 20_000));
         nix::sys::signal::kill(
             nix::unistd::Pid::from_raw(child.id() as i32),
             nix::sys::signal::Signal::SIGKILL,
@@ -507,6 +512,7 @@ fn helper_process() {
         ),
         "writer" => {
             let (a, b) = contents();
+            println!("WRITER READY");
             loop {
                 for c in [&b, &a] {
                     fs::write(&apply(), &arg, Content::plain(c), &with_mode("640")).unwrap();
