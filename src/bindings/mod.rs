@@ -1,9 +1,14 @@
 //! Rhai glue: one module per host family. Conversion and event emission only;
 //! logic belongs in `host/`.
 
+mod archive;
 pub mod convert;
 mod env;
+mod fs;
 pub mod globals;
+mod ini;
+mod local;
+mod proc;
 mod version;
 
 use std::rc::Rc;
@@ -16,7 +21,13 @@ pub use env::{Env, none};
 /// by name, so `runbook check` can tell a real function from a typo.
 pub fn register_all(engine: &mut Engine, env: &Rc<Env>) -> Vec<(&'static str, Shared<Module>)> {
     globals::register(engine, env);
-    let modules: Vec<(&'static str, Module)> = vec![("version", version::module())];
+    let modules: Vec<(&'static str, Module)> = vec![
+        ("version", version::module()),
+        ("fs", fs::module(env)),
+        ("ini", ini::module(env)),
+        ("proc", proc::module(env)),
+        ("archive", archive::module(env)),
+    ];
     modules
         .into_iter()
         .map(|(name, m)| {

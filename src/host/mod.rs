@@ -8,6 +8,11 @@ mod mode;
 mod outcome;
 mod unknown;
 
+pub mod archive;
+pub mod fs;
+pub mod ini;
+pub mod process;
+pub mod users;
 pub mod version;
 
 pub use context::{Cancel, Ctx, NoProgress, NoRedact, Progress, Redact};

@@ -1,0 +1,142 @@
+//! `proc::` — child processes, by argument vector (never a shell string).
+
+use std::rc::Rc;
+
+use rhai::{Dynamic, FuncRegistration, Map, Module};
+use zeroize::Zeroizing;
+
+use super::Env;
+use super::convert::{RhaiResult, check_opts, host_error, invalid, opt_bool, opt_str};
+use crate::host::process::{self, RunOpts};
+use crate::host::{Outcome, parse_duration};
+use crate::secret::Secret;
+
+const RUN_OPTS: [&str; 6] = ["timeout", "env", "cwd", "stdin", "check", "read_only"];
+
+fn args(v: &Dynamic) -> RhaiResult<Vec<String>> {
+    let arr = v.clone().try_cast::<rhai::Array>().ok_or_else(|| {
+        invalid("proc::run: args must be an array of strings, e.g. [\"addons\", \"install\"]")
+    })?;
+    arr.into_iter()
+        .map(|a| {
+            if a.is::<Secret>() {
+                return Err(invalid(
+                    "proc::run: a Secret cannot be a command argument (the process list shows arguments); pass it as stdin",
+                ));
+            }
+            if a.is_int() || a.is_bool() {
+                return Ok(a.to_string());
+            }
+            a.into_string()
+                .map_err(|t| invalid(format!("proc::run: argument is a {t}, not a string")))
+        })
+        .collect()
+}
+
+fn run_opts(opts: &Map) -> RhaiResult<RunOpts> {
+    check_opts(opts, "proc::run", &RUN_OPTS)?;
+    let mut o = RunOpts::new();
+    if let Some(t) = opt_str(opts, "timeout")? {
+        o.timeout = Some(parse_duration(&t).map_err(host_error)?);
+    }
+    if let Some(env) = opts.get("env").filter(|v| !v.is_unit()) {
+        let map = env
+            .clone()
+            .try_cast::<Map>()
+            .ok_or_else(|| invalid("proc::run: option 'env' must be a map of names to strings"))?;
+        for (k, v) in map {
+            if v.is::<Secret>() {
+                return Err(invalid(format!(
+                    "proc::run: env '{k}' is a Secret; secrets never go into a child's environment, pass it as stdin"
+                )));
+            }
+            o.env.push((k.to_string(), v.to_string()));
+        }
+    }
+    o.cwd = opt_str(opts, "cwd")?;
+    if let Some(s) = opts.get("stdin").filter(|v| !v.is_unit()) {
+        let bytes = if let Some(sec) = s.clone().try_cast::<Secret>() {
+            sec.expose().as_bytes().to_vec()
+        } else {
+            s.clone()
+                .into_string()
+                .map_err(|t| {
+                    invalid(format!(
+                        "proc::run: option 'stdin' must be a string or a Secret, not {t}"
+                    ))
+                })?
+                .into_bytes()
+        };
+        o.stdin = Some(Zeroizing::new(bytes));
+    }
+    o.check = opt_bool(opts, "check")?.unwrap_or(true);
+    o.read_only = opt_bool(opts, "read_only")?.unwrap_or(false);
+    Ok(o)
+}
+
+fn run(env: &Env, cmd: &str, a: &Dynamic, opts: &Map) -> RhaiResult<Map> {
+    let argv = args(a)?;
+    let o = run_opts(opts)?;
+    let read_only = o.read_only;
+    let out = process::run(&env.ctx, cmd, &argv, o).map_err(host_error)?;
+    let shown = process::display(cmd, &argv);
+    let mut m = Map::new();
+    m.insert(
+        "code".into(),
+        out.code
+            .map(|c| Dynamic::from(c as i64))
+            .unwrap_or(Dynamic::UNIT),
+    );
+    m.insert("stdout".into(), out.stdout.into());
+    m.insert("stderr".into(), out.stderr.into());
+    if out.skipped {
+        return Ok(env.report("proc", "run", &shown, &Outcome::skipped("check mode"), m));
+    }
+    if read_only {
+        // A read changes nothing: no event, just the result.
+        return Ok(m);
+    }
+    let summary = match out.code {
+        Some(c) => format!("exit code {c}"),
+        None => "killed by a signal".to_string(),
+    };
+    Ok(env.report(
+        "proc",
+        "run",
+        &shown,
+        &Outcome::change(env.ctx.mode, summary),
+        m,
+    ))
+}
+
+pub fn module(env: &Rc<Env>) -> Module {
+    let mut m = Module::new();
+    let e = env.clone();
+    FuncRegistration::new("run")
+        .with_comments([
+            "/// Runs `cmd` with the argument array `args` (no shell) and returns `#{code, stdout, stderr}`",
+            "/// (output redacted). Options: `timeout` (`\"2m\"`), `env` (map), `cwd`, `stdin` (string",
+            "/// or Secret), `check` (default true: a non-zero exit is an error), `read_only` (true:",
+            "/// also runs in check mode; otherwise check mode skips the call and `code` is `()`).",
+            "///",
+            "/// `proc::run(\"kratos\", [\"--version\"], #{read_only: true}).stdout`",
+        ])
+        .with_params_info(["cmd: &str", "args: Array", "opts: Map", "Map"])
+        .set_into_module(&mut m, move |cmd: &str, a: Dynamic, opts: Map| run(&e, cmd, &a, &opts));
+    let e = env.clone();
+    FuncRegistration::new("run")
+        .with_comments(["/// Runs `cmd` with the argument array `args`; see the 3-argument form."])
+        .with_params_info(["cmd: &str", "args: Array", "Map"])
+        .set_into_module(&mut m, move |cmd: &str, a: Dynamic| {
+            run(&e, cmd, &a, &Map::new())
+        });
+    FuncRegistration::new("which")
+        .with_comments(["/// The full path of `cmd` on PATH, or `()` when it is not there."])
+        .with_params_info(["cmd: &str", "String"])
+        .set_into_module(&mut m, |cmd: &str| -> Dynamic {
+            process::which(cmd)
+                .map(|p| Dynamic::from(p.display().to_string()))
+                .unwrap_or(Dynamic::UNIT)
+        });
+    m
+}

@@ -1,0 +1,85 @@
+//! gunzip on real files.
+
+use std::io::Write;
+use std::os::unix::fs::MetadataExt;
+
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use runbook::host::archive::gunzip;
+use runbook::host::{Ctx, ErrorKind, Mode, Status};
+
+fn apply() -> Ctx {
+    Ctx::plain(Mode::Apply)
+}
+
+fn gz(data: &[u8]) -> Vec<u8> {
+    let mut e = GzEncoder::new(Vec::new(), Compression::fast());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+fn payload() -> Vec<u8> {
+    (0..500_000u32)
+        .flat_map(|i| (i % 251).to_le_bytes())
+        .collect()
+}
+
+#[test]
+fn decompresses_once_then_is_ok() {
+    let d = tempfile::tempdir().unwrap();
+    let src = d
+        .path()
+        .join("auth-service-docker-image-5.14.0.1968.tar.gz");
+    let dest = d.path().join("auth.tar");
+    std::fs::write(&src, gz(&payload())).unwrap();
+    let (s, t) = (src.display().to_string(), dest.display().to_string());
+    assert_eq!(
+        gunzip(&Ctx::plain(Mode::Check), &s, &t).unwrap().status,
+        Status::WouldChange
+    );
+    assert!(!dest.exists());
+    assert_eq!(gunzip(&apply(), &s, &t).unwrap().status, Status::Changed);
+    assert_eq!(std::fs::read(&dest).unwrap(), payload());
+    let ino = std::fs::metadata(&dest).unwrap().ino();
+    assert_eq!(gunzip(&apply(), &s, &t).unwrap().status, Status::Ok);
+    assert_eq!(std::fs::metadata(&dest).unwrap().ino(), ino);
+    // A differing dest (same length) is replaced.
+    let mut other = payload();
+    other[12345] ^= 1;
+    std::fs::write(&dest, other).unwrap();
+    assert_eq!(gunzip(&apply(), &s, &t).unwrap().status, Status::Changed);
+    assert_eq!(std::fs::read(&dest).unwrap(), payload());
+}
+
+#[test]
+fn not_gzip_and_truncated_are_refused_without_partial_dest() {
+    let d = tempfile::tempdir().unwrap();
+    let src = d.path().join("image.tar.gz");
+    let dest = d.path().join("image.tar");
+    let (s, t) = (src.display().to_string(), dest.display().to_string());
+    std::fs::write(&src, b"this is a plain tar, not gzip").unwrap();
+    let e = gunzip(&apply(), &s, &t).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::InvalidInput);
+    assert!(
+        e.message.contains(&s) && e.message.contains("not a gzip file"),
+        "{}",
+        e.message
+    );
+    assert!(!dest.exists());
+
+    let full = gz(&payload());
+    std::fs::write(&src, &full[..full.len() / 2]).unwrap();
+    let e = gunzip(&apply(), &s, &t).unwrap_err();
+    assert!(
+        e.message.contains(&s) && e.message.contains("truncated or corrupt"),
+        "{}",
+        e.message
+    );
+    assert!(e.hint.unwrap().contains("download the archive again"));
+    assert!(!dest.exists(), "no partial dest");
+    let left: Vec<_> = std::fs::read_dir(d.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left.len(), 1, "only the source remains: {left:?}");
+}

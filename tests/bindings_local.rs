@@ -1,0 +1,161 @@
+//! The fs, ini, proc and archive modules as scripts see them.
+
+use std::io::Write;
+use std::rc::Rc;
+use std::sync::{Arc, Mutex};
+
+use runbook::bindings::{Env, register_all};
+use runbook::host::{Ctx, Mode, Unknown};
+use runbook::report::{JsonPrinter, Redactor, Reporter};
+
+#[derive(Clone, Default)]
+struct Sink(Arc<Mutex<Vec<u8>>>);
+impl Write for Sink {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn engine(mode: Mode) -> (rhai::Engine, Sink) {
+    let sink = Sink::default();
+    let redactor = Rc::new(Redactor::new());
+    let reporter = Rc::new(Reporter::new(
+        Box::new(JsonPrinter::new(sink.clone())),
+        redactor.clone(),
+        false,
+    ));
+    let mut ctx = Ctx::plain(mode);
+    ctx.redactor = redactor;
+    let env = Rc::new(Env::new(ctx, reporter, false, false));
+    let mut engine = rhai::Engine::new();
+    register_all(&mut engine, &env);
+    (engine, sink)
+}
+
+fn run(mode: Mode, dir: &std::path::Path, script: &str) -> Result<rhai::Dynamic, String> {
+    let (engine, _) = engine(mode);
+    let mut scope = rhai::Scope::new();
+    scope.push("dir", dir.display().to_string());
+    scope.push("unknown", Unknown);
+    engine
+        .eval_with_scope::<rhai::Dynamic>(&mut scope, script)
+        .map_err(|e| match *e {
+            rhai::EvalAltResult::ErrorRuntime(v, _) => v.to_string(),
+            other => other.to_string(),
+        })
+}
+
+#[test]
+fn fs_calls_return_status_maps() {
+    let d = tempfile::tempdir().unwrap();
+    let r = run(
+        Mode::Apply,
+        d.path(),
+        r#"
+        let p = dir + "/sub/f";
+        let a = fs::mkdir(dir + "/sub", #{mode: "750"});
+        let b = fs::write(p, "x", #{mode: "540"});
+        let c = fs::write(p, "x");
+        let s = fs::stat(p);
+        [a.status, b.status, c.status, b.path, s.mode, s.kind, fs::read(p), fs::exists(p), fs::read(p + ".no")]
+        "#,
+    )
+    .unwrap();
+    let v: Vec<String> = r
+        .into_array()
+        .unwrap()
+        .into_iter()
+        .map(|x| x.to_string())
+        .collect();
+    let p = format!("{}/sub/f", d.path().display());
+    assert_eq!(
+        v,
+        [
+            "changed",
+            "changed",
+            "ok",
+            p.as_str(),
+            "0540",
+            "file",
+            "x",
+            "true",
+            ""
+        ]
+    );
+}
+
+#[test]
+fn errors_are_maps_with_kind_and_unknown_options_are_refused() {
+    let d = tempfile::tempdir().unwrap();
+    let e = run(Mode::Apply, d.path(), r#"fs::chmod("rel", "540")"#).unwrap_err();
+    assert!(e.contains("invalid_input") && e.contains("relative"), "{e}");
+    let e = run(
+        Mode::Apply,
+        d.path(),
+        r#"fs::write(dir + "/f", "x", #{mdoe: "540"})"#,
+    )
+    .unwrap_err();
+    assert!(e.contains("unknown option 'mdoe'"), "{e}");
+    let e = run(
+        Mode::Apply,
+        d.path(),
+        r#"proc::run("true", [secret("pw")])"#,
+    );
+    // `secret` is a global of the runtime; without it the call fails to resolve, which is fine too.
+    assert!(e.is_err());
+}
+
+#[test]
+fn unknown_values_do_no_io_in_check_mode() {
+    let d = tempfile::tempdir().unwrap();
+    let r = run(
+        Mode::Check,
+        d.path(),
+        r#"
+        let a = fs::write(dir + "/key", unknown);
+        let b = ini::set_section(dir + "/credentials", "p", #{aws_access_key_id: unknown});
+        let c = proc::run("sh", ["-c", "exit 1"]);
+        [a.status, b.status, c.status, c.code]
+        "#,
+    )
+    .unwrap();
+    let v: Vec<String> = r
+        .into_array()
+        .unwrap()
+        .into_iter()
+        .map(|x| x.to_string())
+        .collect();
+    assert_eq!(v, ["would_change", "would_change", "skipped", ""]);
+    assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn ini_read_gives_secrets_and_proc_run_gives_output() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(
+        d.path().join("credentials"),
+        "[p]\naws_access_key_id = A\naws_secret_access_key = hunter2\n",
+    )
+    .unwrap();
+    let r = run(
+        Mode::Apply,
+        d.path(),
+        r#"
+        let s = ini::read(dir + "/credentials");
+        let out = proc::run("echo", ["hi"], #{read_only: true});
+        [s.p.aws_access_key_id, s.p.aws_secret_access_key.to_string(), type_of(s.p.aws_secret_access_key), out.stdout, out.code, proc::which("no-such-cmd-rb")]
+        "#,
+    )
+    .unwrap();
+    let v: Vec<String> = r
+        .into_array()
+        .unwrap()
+        .into_iter()
+        .map(|x| x.to_string())
+        .collect();
+    assert_eq!(v, ["A", "********", "Secret", "hi\n", "0", ""]);
+}
