@@ -664,3 +664,161 @@ fn enforced_authorisation_follows_the_attachment() {
     assert!(!shown.contains("not-the-secret-at-all"), "{shown}");
     assert!(!shown.contains(&secret), "{shown}");
 }
+
+// ---------------------------------------------------------------- scripts
+
+mod script {
+    use std::cell::RefCell;
+    use std::io::Write;
+    use std::rc::Rc;
+
+    use rhai::{Dynamic, Engine, Map};
+    use runbook::bindings::{Env, register_all};
+    use runbook::host::{Cancel, Ctx, Mode, NoProgress};
+    use runbook::report::{JsonPrinter, Redactor, Reporter};
+
+    #[derive(Clone, Default)]
+    pub struct Buf(Rc<RefCell<Vec<u8>>>);
+    impl Write for Buf {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.borrow_mut().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    impl Buf {
+        pub fn text(&self) -> String {
+            String::from_utf8_lossy(&self.0.borrow()).into_owned()
+        }
+    }
+
+    /// Runs `script` with every host module registered; returns its value
+    /// and the JSON report it printed.
+    pub fn run(mode: Mode, script: &str) -> (Result<Map, String>, String) {
+        let out = Buf::default();
+        let redactor = Rc::new(Redactor::new());
+        let reporter = Rc::new(Reporter::new(
+            Box::new(JsonPrinter::new(out.clone())),
+            redactor.clone(),
+            false,
+        ));
+        let ctx = Ctx {
+            mode,
+            diff: false,
+            cancel: Cancel::new(),
+            redactor,
+            progress: Rc::new(NoProgress),
+        };
+        let env = Rc::new(Env::new(ctx, reporter, false, false));
+        let mut engine = Engine::new();
+        register_all(&mut engine, &env);
+        let r = engine
+            .eval::<Dynamic>(script)
+            .map(|d| d.cast::<Map>())
+            .map_err(|e| format!("{e:?}"));
+        (r, out.text())
+    }
+}
+
+const STEPS_1_2: &str = r#"
+    let doc = iam::policy_document(["secretsmanager:GetSecretValue"], ["*"]);
+    let p = iam::ensure_policy("read_secrets_policy", doc, #{description: "Alation Agent reads secrets"});
+    let u = iam::ensure_user("alation-agent-test", #{tags: #{purpose: "alation-agent"}});
+    let a = iam::ensure_user_policy("alation-agent-test", p.arn);
+    let before = iam::access_keys("alation-agent-test");
+    let k = iam::create_access_key("alation-agent-test");
+    let line = `key ${k.id} secret ${k.secret}`;
+    print(line);
+    #{
+        line: line, secret: k.secret,
+        policy: p.status, arn_unknown: is_unknown(p.arn), user: u.status, attach: a.status,
+        keys_before: before.len(), key: k.status, id_unknown: is_unknown(k.id),
+        secret_unknown: is_unknown(k.secret), account: sts::whoami().account,
+    }
+"#;
+
+#[test]
+fn a_check_run_of_steps_1_and_2_plans_everything_and_changes_nothing() {
+    let Some(m) = moto() else { return };
+    let c = m.clients();
+    let before = m.run(inventory(&c));
+    let (r, out) = script::run(Mode::Check, STEPS_1_2);
+    let r = r.unwrap_or_else(|e| panic!("{e}\n{out}"));
+    assert_eq!(m.run(inventory(&c)), before);
+    for k in ["policy", "user", "attach", "key"] {
+        assert_eq!(r[k].to_string(), "would_change", "{k}: {out}");
+    }
+    for k in ["arn_unknown", "id_unknown", "secret_unknown"] {
+        assert!(r[k].as_bool().unwrap(), "{k}");
+    }
+    assert_eq!(r["account"].to_string(), "123456789012");
+    assert_eq!(
+        r["line"].to_string(),
+        "key (known after apply) secret (known after apply)"
+    );
+}
+
+#[test]
+fn an_apply_run_of_steps_1_and_2_converges_and_never_prints_the_secret() {
+    let Some(m) = moto() else { return };
+    let (r, out) = script::run(Mode::Apply, STEPS_1_2);
+    let r = r.unwrap_or_else(|e| panic!("{e}\n{out}"));
+    for k in ["policy", "user", "attach", "key"] {
+        assert_eq!(r[k].to_string(), "changed", "{k}: {out}");
+    }
+    let c = m.clients();
+    let ctx = apply();
+    let keys = m.run(iam::access_keys(&ctx, &c, AGENT)).unwrap();
+    assert_eq!(keys.len(), 1);
+    assert!(out.contains(&keys[0].id), "the key id is shown: {out}");
+    let line = r["line"].to_string();
+    assert_eq!(line, format!("key {} secret ********", keys[0].id));
+    let secret = r["secret"].clone().cast::<runbook::secret::Secret>();
+    assert!(secret.expose().len() >= 20);
+    assert!(!out.contains(secret.expose()) && !line.contains(secret.expose()));
+
+    // A second run changes nothing but the new key, and the third key is refused.
+    let (r2, out2) = script::run(Mode::Apply, STEPS_1_2);
+    let r2 = r2.unwrap();
+    for k in ["policy", "user", "attach"] {
+        assert_eq!(r2[k].to_string(), "ok", "{k}: {out2}");
+    }
+    let (r3, out3) = script::run(Mode::Apply, STEPS_1_2);
+    let e = r3.unwrap_err();
+    assert!(
+        e.contains("limit_exceeded") && e.contains("rotate-access-key"),
+        "{e}\n{out3}"
+    );
+
+    // The script can catch a host error as a map with kind and message.
+    let (caught, _) = script::run(
+        Mode::Apply,
+        r#"let r = #{}; try { iam::create_access_key("alation-agent-test"); } catch (err) { r = #{kind: err.kind, hint: err.hint}; } r"#,
+    );
+    assert_eq!(caught.unwrap()["kind"].to_string(), "limit_exceeded");
+}
+
+#[test]
+fn configure_switches_the_identity_and_bad_input_is_refused() {
+    let Some(_m) = moto() else { return };
+    let (r, out) = script::run(
+        Mode::Apply,
+        r#"
+        aws::configure(#{region: "eu-west-1"});
+        let s = aws::settings();
+        let bad = "";
+        try { iam::policy_document(["secretsmanager:GetSecretValue"], ["db"]); } catch (e) { bad = e.kind; }
+        let opt = "";
+        try { iam::ensure_user("x", #{pth: "/"}); } catch (e) { opt = e.kind; }
+        #{region: s.region, who: sts::whoami().account, bad: bad, opt: opt, missing: type_of(iam::user("nobody"))}
+        "#,
+    );
+    let r = r.unwrap_or_else(|e| panic!("{e}\n{out}"));
+    assert_eq!(r["region"].to_string(), "eu-west-1");
+    assert_eq!(r["who"].to_string(), "123456789012");
+    assert_eq!(r["bad"].to_string(), "invalid_input");
+    assert_eq!(r["opt"].to_string(), "invalid_input");
+    assert_eq!(r["missing"].to_string(), "()");
+}

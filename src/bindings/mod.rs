@@ -1,6 +1,7 @@
 //! Rhai glue: one module per host family. Conversion and event emission only;
 //! logic belongs in `host/`.
 
+mod aws;
 pub mod convert;
 mod env;
 pub mod globals;
@@ -16,7 +17,13 @@ pub use env::{Env, none};
 /// by name, so `runbook check` can tell a real function from a typo.
 pub fn register_all(engine: &mut Engine, env: &Rc<Env>) -> Vec<(&'static str, Shared<Module>)> {
     globals::register(engine, env);
-    let modules: Vec<(&'static str, Module)> = vec![("version", version::module())];
+    let modules: Vec<(&'static str, Module)> = vec![
+        ("version", version::module()),
+        ("aws", aws::aws_module(env)),
+        ("sts", aws::sts_module(env)),
+        ("iam", aws::iam_module(env)),
+        ("secrets", aws::secrets_module(env)),
+    ];
     modules
         .into_iter()
         .map(|(name, m)| {

@@ -165,7 +165,7 @@ fn normalize(doc: &Value) -> Value {
                     other => vec![other.clone()],
                 };
                 let mut norm: Vec<Value> = stmts.iter().map(normalize_statement).collect();
-                norm.sort_by(|x, y| cmp_values(x, y));
+                norm.sort_by(cmp_values);
                 norm.dedup();
                 out.insert(k.clone(), Value::Array(norm));
             }

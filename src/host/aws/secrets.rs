@@ -38,7 +38,7 @@ impl SecretOpts {
 
 enum Who {
     Session(Rc<Clients>),
-    Verify(Clients, String),
+    Verify(Box<Clients>, String),
 }
 
 impl Who {
@@ -80,7 +80,7 @@ async fn clients_for(
             Some(f) => format!("profile {profile} of {}", f.display()),
             None => format!("profile {profile}"),
         };
-        return Ok(Who::Verify(c, label));
+        return Ok(Who::Verify(Box::new(c), label));
     }
     let settings = match region {
         Some(r) => AwsSettings {
