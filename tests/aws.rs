@@ -630,6 +630,19 @@ fn enforced_authorisation_follows_the_attachment() {
     eprintln!("denied: {denied:?}");
     assert!(!format!("{denied:?}").contains(&secret));
 
+    // With a wait, denial is retried (IAM propagation) and then reported as such.
+    let waited = get(&SecretOpts {
+        wait: Some(Duration::from_millis(1600)),
+        ..opts.clone()
+    })
+    .unwrap_err();
+    assert_eq!(waited.kind, ErrorKind::AccessDenied);
+    assert!(
+        waited.message.contains("still denied after"),
+        "{}",
+        waited.message
+    );
+
     m.run(iam::ensure_user_policy(&ctx, &c, AGENT, &arn))
         .unwrap();
     assert_eq!(get(&opts).unwrap().expose(), "s3cr3t-db-value");
@@ -821,4 +834,38 @@ fn configure_switches_the_identity_and_bad_input_is_refused() {
     assert_eq!(r["bad"].to_string(), "invalid_input");
     assert_eq!(r["opt"].to_string(), "invalid_input");
     assert_eq!(r["missing"].to_string(), "()");
+}
+
+#[test]
+fn a_profile_missing_from_the_credentials_file_is_a_clear_error() {
+    let Some(m) = moto() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    write_credentials(dir.path(), "AKIAEXAMPLE", "not-a-real-secret-value-xyz");
+    let opts = SecretOpts {
+        profile: Some("nope".into()),
+        ..verify_opts(dir.path())
+    };
+    let e = m
+        .run(secrets::get_value(
+            &apply(),
+            &m.aws,
+            &AwsSettings::default(),
+            "db",
+            &opts,
+        ))
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::AccessDenied, "{e:?}");
+    assert!(e.message.contains("profile `nope`"), "{}", e.message);
+    assert!(
+        !e.message.contains("DispatchFailure {"),
+        "no SDK debug dump: {}",
+        e.message
+    );
+    assert!(
+        e.hint
+            .as_deref()
+            .unwrap()
+            .contains("AWS_SHARED_CREDENTIALS_FILE")
+    );
+    assert!(!format!("{e:?}").contains("not-a-real-secret"));
 }

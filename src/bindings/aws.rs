@@ -116,6 +116,35 @@ pub fn sts_module(env: &Rc<Env>) -> Module {
             map.insert("partition".into(), id.partition.into());
             Ok(map)
         });
+    let e = env.clone();
+    FuncRegistration::new("whoami")
+        .with_comments([
+            "/// The identity of a profile read only from a credentials file, to prove freshly",
+            "/// written credentials work. Options: `profile` (default `default`), `credentials_file`,",
+            "/// `region`, `wait` (retry `access_denied` while IAM propagates a new key, default \"60s\").",
+            "///",
+            "/// `sts::whoami(#{profile: \"alation_auth\", credentials_file: \"/etc/hydra/auth/.aws/credentials\"})`",
+        ])
+        .with_params_info(["opts: Map", "Map"])
+        .set_into_module(&mut m, move |opts: Map| -> RhaiResult<Map> {
+            let o = secret_opts(&opts, "sts::whoami")?;
+            let profile = o.profile.clone().unwrap_or_else(|| "default".into());
+            let id = e
+                .block_on(sts::whoami_as(
+                    &e.ctx,
+                    &profile,
+                    o.credentials_file.as_deref(),
+                    o.region.as_deref(),
+                    o.wait.unwrap_or(secrets::DEFAULT_PROPAGATION_WAIT),
+                ))
+                .map_err(host_error)?;
+            let mut map = Map::new();
+            map.insert("account".into(), id.account.into());
+            map.insert("arn".into(), id.arn.into());
+            map.insert("user_id".into(), id.user_id.into());
+            map.insert("partition".into(), id.partition.into());
+            Ok(map)
+        });
     m
 }
 

@@ -6,7 +6,7 @@
 //! could not parse (moto's auth errors), from the HTTP status and body.
 
 use aws_sdk_iam::config::http::HttpResponse;
-use aws_sdk_iam::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
 
 use crate::host::{ErrorKind, HostError};
 
@@ -47,7 +47,7 @@ where
             _ => ErrorKind::Failed,
         },
     };
-    let context = DisplayErrorContext(&err).to_string();
+    let context = error_chain(&err);
     let detail = match (&code, &message) {
         (Some(c), Some(m)) => format!("{m} ({c})"),
         (Some(c), None) => c.clone(),
@@ -62,11 +62,16 @@ where
     };
     let e = HostError::new(kind, format!("{action} failed: {detail}"));
     let no_credentials = code.is_none()
-        && (context.contains("no credentials") || context.contains("credentials provider"));
+        && (context.contains("no credentials")
+            || context.contains("credential provider was not enabled")
+            || context.contains("failed to load credentials"));
     if no_credentials {
         return HostError::new(
             ErrorKind::AccessDenied,
-            format!("{action} failed: no AWS credentials found"),
+            format!(
+                "{action} failed: no usable AWS credentials: {}",
+                first_chars(&context, 400)
+            ),
         )
         .with_hint(CREDENTIAL_SOURCES);
     }
@@ -143,6 +148,22 @@ fn kind_of_status(status: u16) -> ErrorKind {
         400..=499 => ErrorKind::InvalidInput,
         _ => ErrorKind::Failed,
     }
+}
+
+/// The Display texts of the error and its sources, without the SDK's Debug
+/// dump (which `DisplayErrorContext` appends).
+fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut cur = err.source();
+    while let Some(e) = cur {
+        let t = e.to_string();
+        if !text.contains(&t) {
+            text.push_str(": ");
+            text.push_str(&t);
+        }
+        cur = e.source();
+    }
+    text
 }
 
 fn body_text(r: &HttpResponse) -> String {

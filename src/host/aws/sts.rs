@@ -91,3 +91,19 @@ where
     ctx.progress.done();
     result
 }
+
+/// The identity of `profile` from `credentials_file` only (not the session's),
+/// retrying `access_denied` for up to `wait` while IAM propagates a new key.
+pub async fn whoami_as(
+    ctx: &Ctx,
+    profile: &str,
+    credentials_file: Option<&std::path::Path>,
+    region: Option<&str>,
+    wait: Duration,
+) -> HostResult<Identity> {
+    let clients = super::config::verification_clients(profile, credentials_file, region).await?;
+    retry_while_denied(ctx, "waiting for IAM to accept the new key", wait, || {
+        caller_identity(&clients)
+    })
+    .await
+}
