@@ -61,6 +61,7 @@ export AWS_ENDPOINT_URL=http://127.0.0.1:$port
 export AWS_ACCESS_KEY_ID=testing
 export AWS_SECRET_ACCESS_KEY=testing
 export AWS_REGION=us-east-1
+export AWS_DEFAULT_REGION=us-east-1
 export AWS_EC2_METADATA_DISABLED=true
 export AWS_CONFIG_FILE=$build/home/.aws/config
 export AWS_SHARED_CREDENTIALS_FILE=$build/home/.aws/credentials
