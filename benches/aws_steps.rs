@@ -35,7 +35,9 @@ async fn steps(ctx: &Ctx, aws: &Aws, create_key: bool) {
     iam::ensure_user_policy(ctx, &c, "alation-agent-bench", &p.arn)
         .await
         .unwrap();
-    iam::access_keys(ctx, &c, "alation-agent-bench").await.unwrap();
+    iam::access_keys(ctx, &c, "alation-agent-bench")
+        .await
+        .unwrap();
     if create_key {
         iam::create_access_key(ctx, &c, "alation-agent-bench")
             .await

@@ -567,6 +567,48 @@ fn get_value_with_a_profile_from_a_credentials_file_uses_that_key() {
         "{} for {id}",
         me.arn
     );
+    let file = dir.path().join("credentials");
+    let me2 = m
+        .run(sts::whoami_as(
+            &ctx,
+            "alation_auth",
+            Some(&file),
+            Some("us-east-1"),
+            Duration::ZERO,
+        ))
+        .unwrap();
+    assert_eq!(me, me2);
+    // Through the script API as well.
+    let (r, out) = script::run(
+        Mode::Apply,
+        &format!(
+            r#"let w = sts::whoami(#{{profile: "alation_auth", credentials_file: "{0}", wait: "0s"}});
+               let v = secrets::get_value("db-password", #{{profile: "alation_auth", credentials_file: "{0}"}});
+               #{{arn: w.arn, shown: `${{v}}`, len: v.expose().len()}}"#,
+            file.display()
+        ),
+    );
+    let r = r.unwrap_or_else(|e| panic!("{e}\n{out}"));
+    assert_eq!(r["arn"].to_string(), me.arn);
+    assert_eq!(r["shown"].to_string(), "********");
+    assert_eq!(r["len"].as_int().unwrap(), "s3cr3t-db-value".len() as i64);
+    let (checked, out) = script::run(
+        Mode::Check,
+        &format!(
+            r#"#{{w: is_unknown(sts::whoami(#{{profile: "alation_auth", credentials_file: "{0}"}})),
+                 v: is_unknown(secrets::get_value("db-password", #{{profile: "alation_auth", credentials_file: "{0}"}})),
+                 plain: secrets::get_value("db-password").to_string()}}"#,
+            file.display()
+        ),
+    );
+    let checked = checked.unwrap_or_else(|e| panic!("{e}\n{out}"));
+    assert!(checked["w"].as_bool().unwrap() && checked["v"].as_bool().unwrap());
+    assert_eq!(
+        checked["plain"].to_string(),
+        "********",
+        "reads still run in check mode"
+    );
+    assert!(out.contains("skipped (check mode)"), "{out}");
 
     let info = m
         .run(secrets::describe(

@@ -122,12 +122,16 @@ pub fn sts_module(env: &Rc<Env>) -> Module {
             "/// The identity of a profile read only from a credentials file, to prove freshly",
             "/// written credentials work. Options: `profile` (default `default`), `credentials_file`,",
             "/// `region`, `wait` (retry `access_denied` while IAM propagates a new key, default \"60s\").",
+            "/// Skipped in check mode (returns an `Unknown`): the key may not exist yet.",
             "///",
             "/// `sts::whoami(#{profile: \"alation_auth\", credentials_file: \"/etc/hydra/auth/.aws/credentials\"})`",
         ])
         .with_params_info(["opts: Map", "Map"])
-        .set_into_module(&mut m, move |opts: Map| -> RhaiResult<Map> {
+        .set_into_module(&mut m, move |opts: Map| -> RhaiResult<Dynamic> {
             let o = secret_opts(&opts, "sts::whoami")?;
+            if o.skipped_in(e.ctx.mode) {
+                return Ok(skip_verification(&e, "checking the credentials' identity"));
+            }
             let profile = o.profile.clone().unwrap_or_else(|| "default".into());
             let id = e
                 .block_on(sts::whoami_as(
@@ -143,7 +147,7 @@ pub fn sts_module(env: &Rc<Env>) -> Module {
             map.insert("arn".into(), id.arn.into());
             map.insert("user_id".into(), id.user_id.into());
             map.insert("partition".into(), id.partition.into());
-            Ok(map)
+            Ok(map.into())
         });
     m
 }
@@ -472,8 +476,23 @@ fn secret_opts(opts: &Map, function: &str) -> RhaiResult<SecretOpts> {
     })
 }
 
+/// A verification skipped in check mode: reported, and an `Unknown` returned.
+fn skip_verification(env: &Env, what: &str) -> Dynamic {
+    env.reporter.message(
+        Level::Info,
+        &format!("{what}: skipped (check mode): the credentials may not exist yet"),
+    );
+    Dynamic::from(Unknown)
+}
+
 fn get_value(env: &Env, id: &str, opts: &Map) -> RhaiResult<Dynamic> {
     let opts = secret_opts(opts, "secrets::get_value")?;
+    if opts.skipped_in(env.ctx.mode) {
+        return Ok(skip_verification(
+            env,
+            &format!("reading secret {id} as another identity"),
+        ));
+    }
     let settings = env.aws.borrow().clone();
     let s = env
         .block_on(secrets::get_value(
@@ -515,7 +534,7 @@ pub fn secrets_module(env: &Rc<Env>) -> Module {
         "/// else the region in an ARN, else the configured one). With `profile` and/or",
         "/// `credentials_file` it authenticates with that profile from that file only, to prove",
         "/// freshly written credentials work, retrying `access_denied` for `wait` (default \"60s\")",
-        "/// while IAM propagates a new key.",
+        "/// while IAM propagates a new key; that verification is skipped in check mode (an `Unknown`).",
         "///",
         "/// `secrets::get_value(\"db\", #{profile: \"alation_auth\", credentials_file: path})`",
     ];
