@@ -700,6 +700,29 @@ fn enforced_authorisation_follows_the_attachment() {
     let again = get(&opts).unwrap_err();
     assert_eq!(again.kind, ErrorKind::AccessDenied, "{again:?}");
 
+    // An access_denied error from the session's own calls names the caller.
+    let agent = m
+        .run(runbook::host::aws::config::verification_clients(
+            "alation_auth",
+            Some(&dir.path().join("credentials")),
+            Some("us-east-1"),
+        ))
+        .unwrap();
+    let named = {
+        let _on = Enforced::on();
+        m.run(async { sts::with_identity(&agent, iam::user(&agent, "someone").await).await })
+            .unwrap_err()
+    };
+    assert_eq!(named.kind, ErrorKind::AccessDenied, "{named:?}");
+    assert!(
+        named.message.contains("iam:GetUser")
+            && named
+                .message
+                .contains(&format!("identity: arn:aws:iam::123456789012:user/{AGENT}")),
+        "{}",
+        named.message
+    );
+
     // A wrong secret for a real key id is refused too, and never shown.
     m.run(iam::ensure_user_policy(&ctx, &c, AGENT, &arn))
         .unwrap();
@@ -910,4 +933,29 @@ fn a_profile_missing_from_the_credentials_file_is_a_clear_error() {
             .contains("AWS_SHARED_CREDENTIALS_FILE")
     );
     assert!(!format!("{e:?}").contains("not-a-real-secret"));
+}
+
+#[test]
+fn an_explicit_profile_wins_over_environment_credentials() {
+    let Some(m) = moto() else { return };
+    // The sandbox's shared credentials file from .build/moto.env; never a real one.
+    let file = std::env::var("AWS_SHARED_CREDENTIALS_FILE")
+        .ok()
+        .filter(|f| f.contains("/.build/home/"))
+        .expect("AWS_SHARED_CREDENTIALS_FILE must point into .build/home: source .build/moto.env");
+    let file = Path::new(&file);
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    let dir = file.parent().unwrap();
+    let _ = agent_with_key(&m, dir, true);
+    let explicit = AwsSettings {
+        profile: Some("alation_auth".into()),
+        region: None,
+    };
+    let c = m.run(m.aws.clients(&explicit)).unwrap();
+    let id = m.run(sts::whoami(&c)).unwrap();
+    std::fs::remove_file(file).unwrap();
+    assert!(id.arn.ends_with(&format!("user/{AGENT}")), "{}", id.arn);
+    // Without a profile the environment's credentials (moto's default user) are used.
+    let default = m.run(sts::whoami(&m.clients())).unwrap();
+    assert_ne!(default.arn, id.arn);
 }

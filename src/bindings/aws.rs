@@ -21,6 +21,16 @@ fn clients(env: &Env) -> RhaiResult<Rc<Clients>> {
         .map_err(host_error)
 }
 
+/// Runs an AWS call made with `c`; an `access_denied` error names the caller.
+fn call<T>(
+    env: &Env,
+    c: &Clients,
+    fut: impl std::future::Future<Output = crate::host::HostResult<T>>,
+) -> RhaiResult<T> {
+    env.block_on(async { sts::with_identity(c, fut.await).await })
+        .map_err(host_error)
+}
+
 fn planned(p: &Planned<String>) -> Dynamic {
     match p {
         Planned::Known(s) => s.clone().into(),
@@ -175,16 +185,11 @@ fn ensure_policy(env: &Env, name: &str, document: &Dynamic, opts: &Map) -> RhaiR
     let path = opt_str(opts, "path")?.unwrap_or_else(|| "/".into());
     let description = opt_str(opts, "description")?;
     let c = clients(env)?;
-    let r = env
-        .block_on(iam::ensure_policy(
-            &env.ctx,
-            &c,
-            name,
-            &doc,
-            &path,
-            description.as_deref(),
-        ))
-        .map_err(host_error)?;
+    let r = call(
+        env,
+        &c,
+        iam::ensure_policy(&env.ctx, &c, name, &doc, &path, description.as_deref()),
+    )?;
     warn_all(env, &r.warnings);
     let mut fields = Map::new();
     fields.insert("arn".into(), planned(&r.arn));
@@ -211,9 +216,11 @@ fn ensure_user(env: &Env, name: &str, opts: &Map) -> RhaiResult<Map> {
             .collect::<RhaiResult<_>>()?,
     };
     let c = clients(env)?;
-    let r = env
-        .block_on(iam::ensure_user(&env.ctx, &c, name, path.as_deref(), &tags))
-        .map_err(host_error)?;
+    let r = call(
+        env,
+        &c,
+        iam::ensure_user(&env.ctx, &c, name, path.as_deref(), &tags),
+    )?;
     warn_all(env, &r.warnings);
     let mut fields = Map::new();
     fields.insert("name".into(), name.into());
@@ -234,10 +241,7 @@ pub fn iam_module(env: &Rc<Env>) -> Module {
         .with_params_info(["name_or_arn: &str", "Map"])
         .set_into_module(&mut m, move |name_or_arn: &str| -> RhaiResult<Dynamic> {
             let c = clients(&e)?;
-            match e
-                .block_on(iam::policy(&c, name_or_arn))
-                .map_err(host_error)?
-            {
+            match call(&e, &c, iam::policy(&c, name_or_arn))? {
                 Some(p) => Ok(policy_map(p)?.into()),
                 None => Ok(Dynamic::UNIT),
             }
@@ -298,7 +302,7 @@ pub fn iam_module(env: &Rc<Env>) -> Module {
         .with_params_info(["name: &str", "Map"])
         .set_into_module(&mut m, move |name: &str| -> RhaiResult<Dynamic> {
             let c = clients(&e)?;
-            Ok(match e.block_on(iam::user(&c, name)).map_err(host_error)? {
+            Ok(match call(&e, &c, iam::user(&c, name))? {
                 Some(u) => {
                     let mut map = Map::new();
                     map.insert("name".into(), u.name.into());
@@ -348,8 +352,7 @@ pub fn iam_module(env: &Rc<Env>) -> Module {
                 ),
                 Planned::Known(_) => {
                     let c = clients(&e)?;
-                    e.block_on(iam::ensure_user_policy(&e.ctx, &c, user, &arn))
-                        .map_err(host_error)?
+                    call(&e, &c, iam::ensure_user_policy(&e.ctx, &c, user, &arn))?
                 }
             };
             let mut fields = Map::new();
@@ -367,9 +370,7 @@ pub fn iam_module(env: &Rc<Env>) -> Module {
         .with_params_info(["user: &str", "Array"])
         .set_into_module(&mut m, move |user: &str| -> RhaiResult<Array> {
             let c = clients(&e)?;
-            let keys = e
-                .block_on(iam::access_keys(&e.ctx, &c, user))
-                .map_err(host_error)?;
+            let keys = call(&e, &c, iam::access_keys(&e.ctx, &c, user))?;
             Ok(keys
                 .into_iter()
                 .map(|k| {
@@ -392,9 +393,7 @@ pub fn iam_module(env: &Rc<Env>) -> Module {
         .with_params_info(["user: &str", "Map"])
         .set_into_module(&mut m, move |user: &str| -> RhaiResult<Map> {
             let c = clients(&e)?;
-            let k = e
-                .block_on(iam::create_access_key(&e.ctx, &c, user))
-                .map_err(host_error)?;
+            let k = call(&e, &c, iam::create_access_key(&e.ctx, &c, user))?;
             let mut fields = Map::new();
             fields.insert("user".into(), user.into());
             fields.insert("id".into(), planned(&k.id));
@@ -445,7 +444,7 @@ pub fn iam_module(env: &Rc<Env>) -> Module {
                     ),
                     Planned::Known(_) => {
                         let c = clients(&e)?;
-                        e.block_on(op(&e.ctx, &c, user, &id)).map_err(host_error)?
+                        call(&e, &c, op(&e.ctx, &c, user, &id))?
                     }
                 };
                 let mut fields = Map::new();

@@ -72,7 +72,15 @@ impl Aws {
         // No borrow is held across the await.
         let mut loader = aws_config::defaults(BehaviorVersion::latest());
         if let Some(p) = &settings.profile {
-            loader = loader.profile_name(p);
+            // An explicitly chosen profile must win over credentials in the
+            // environment (the default chain would prefer those), as it does
+            // for `aws --profile`; otherwise the operator silently acts as
+            // someone else.
+            loader = loader.profile_name(p).credentials_provider(
+                ProfileFileCredentialsProvider::builder()
+                    .profile_name(p)
+                    .build(),
+            );
         }
         if let Some(r) = &settings.region {
             loader = loader.region(Region::new(r.clone()));

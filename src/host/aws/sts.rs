@@ -107,3 +107,21 @@ pub async fn whoami_as(
     })
     .await
 }
+
+/// Names the caller in an `access_denied` error, so the operator knows which
+/// identity lacks the permission. Asks STS only on that error path (and at
+/// most once per set of clients); `GetCallerIdentity` needs no permission.
+pub async fn with_identity<T>(clients: &Clients, result: HostResult<T>) -> HostResult<T> {
+    match result {
+        Err(e) if e.kind == ErrorKind::AccessDenied && clients.known_identity().is_none() => {
+            match whoami(clients).await {
+                Ok(id) => Err(HostError {
+                    message: format!("{} [identity: {}]", e.message, id.arn),
+                    ..e
+                }),
+                Err(_) => Err(e),
+            }
+        }
+        other => other,
+    }
+}
