@@ -54,7 +54,7 @@ pub fn timestamp(d: &DateTime) -> String {
 
 /// `/`, or `/a/b/`: IAM paths start and end with a slash.
 fn check_path(path: &str) -> HostResult<()> {
-    if path.starts_with('/') && path.ends_with('/') && !path.contains("//") || path == "/" {
+    if path == "/" || (path.starts_with('/') && path.ends_with('/') && !path.contains("//")) {
         Ok(())
     } else {
         Err(HostError::invalid(format!(
@@ -421,9 +421,23 @@ pub async fn ensure_user(
             .set_path(path.map(str::to_string))
             .set_tags((!tags.is_empty()).then(tag_list).transpose()?)
             .send()
-            .await
-            .map_err(|e| fail(clients, "iam:CreateUser", e))?;
-        let arn = out.user.map(|u| u.arn).unwrap_or_default();
+            .await;
+        let arn = match out {
+            Ok(out) => out.user.map(|u| u.arn).unwrap_or_default(),
+            Err(e) => {
+                let e = fail(clients, "iam:CreateUser", e);
+                // Created by someone else since we looked: the goal is reached.
+                if e.kind != ErrorKind::Conflict {
+                    return Err(e);
+                }
+                let now = user(clients, name).await?.ok_or(e)?;
+                return Ok(EnsuredUser {
+                    arn: Planned::Known(now.arn),
+                    outcome: Outcome::ok(format!("user {name} exists")),
+                    warnings: vec![],
+                });
+            }
+        };
         return Ok(EnsuredUser {
             arn: Planned::Known(arn),
             outcome: Outcome::change(ctx.mode, format!("created user {name}")),
