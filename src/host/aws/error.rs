@@ -205,6 +205,62 @@ mod tests {
         assert_eq!(xml_tag(body, "Nope"), None);
     }
 
+    fn service_error(
+        status: u16,
+        body: &str,
+    ) -> SdkError<
+        aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueError,
+        HttpResponse,
+    > {
+        use aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueError;
+        let raw = HttpResponse::new(
+            status.try_into().unwrap(),
+            aws_smithy_types::body::SdkBody::from(body.to_string()),
+        );
+        let err =
+            GetSecretValueError::generic(aws_smithy_types::error::ErrorMetadata::builder().build());
+        SdkError::service_error(err, raw)
+    }
+
+    #[test]
+    fn an_error_the_sdk_could_not_parse_is_read_from_status_and_body() {
+        // moto's auth errors to a JSON-protocol service: XML without a parsed code.
+        let xml = "<?xml version=\"1.0\"?><ErrorResponse><Errors><Error><Code>InvalidClientTokenId</Code>\
+                   <Message>The security token included in the request is invalid.</Message></Error></Errors></ErrorResponse>";
+        let e = sdk_error(
+            "secretsmanager:GetSecretValue",
+            Some("profile p"),
+            service_error(403, xml),
+        );
+        assert_eq!(e.kind, ErrorKind::AccessDenied);
+        assert!(
+            e.message.contains("security token") && e.message.contains("InvalidClientTokenId"),
+            "{}",
+            e.message
+        );
+        assert!(
+            e.hint
+                .unwrap()
+                .starts_with("profile p may not call secretsmanager:GetSecretValue")
+        );
+
+        // No code anywhere: the status decides, and the body is shown, not an empty error.
+        let e = sdk_error(
+            "secretsmanager:GetSecretValue",
+            None,
+            service_error(403, "<html>Forbidden</html>"),
+        );
+        assert_eq!(e.kind, ErrorKind::AccessDenied);
+        assert!(
+            e.message.contains("HTTP 403") && e.message.contains("Forbidden"),
+            "{}",
+            e.message
+        );
+        let e = sdk_error("iam:GetUser", None, service_error(503, ""));
+        assert_eq!(e.kind, ErrorKind::Unavailable);
+        assert!(e.message.ends_with("HTTP 503"), "{}", e.message);
+    }
+
     #[test]
     fn kinds_follow_codes_and_statuses() {
         assert_eq!(kind_of_code("NoSuchEntity"), ErrorKind::NotFound);
