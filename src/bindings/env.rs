@@ -5,6 +5,7 @@ use std::rc::Rc;
 
 use rhai::{Dynamic, Map};
 
+use crate::host::aws::{Aws, AwsSettings};
 use crate::host::{Ctx, HostResult, Outcome};
 use crate::report::{OpEvent, Reporter};
 
@@ -19,6 +20,12 @@ pub struct Env {
     pub interactive: bool,
     /// `--yes`: consent given in advance to what `confirm` would ask.
     pub yes: bool,
+    /// Identity and region for IAM and STS: `--aws-profile`/`--aws-region`,
+    /// `aws::configure` in scripts; unset parts fall back to the standard chain
+    /// (`AWS_PROFILE`, `AWS_REGION`, the shared config files).
+    pub aws: RefCell<AwsSettings>,
+    /// AWS clients, built once per (profile, region).
+    pub aws_clients: Aws,
     /// One current-thread runtime for the process, built on first use (AWS, Docker).
     tokio: OnceCell<tokio::runtime::Runtime>,
 }
@@ -32,8 +39,15 @@ impl Env {
             params_declared: Cell::new(false),
             interactive,
             yes,
+            aws: RefCell::new(AwsSettings::default()),
+            aws_clients: Aws::new(),
             tokio: OnceCell::new(),
         }
+    }
+
+    /// Sets the AWS identity and region for IAM and STS (the CLI's `--aws-profile`/`--aws-region`).
+    pub fn set_aws(&self, settings: AwsSettings) {
+        *self.aws.borrow_mut() = settings;
     }
 
     /// Runs a future to completion on the process's single runtime.

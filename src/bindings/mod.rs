@@ -2,6 +2,7 @@
 //! logic belongs in `host/`.
 
 mod archive;
+mod aws;
 pub mod convert;
 mod env;
 mod fs;
@@ -27,6 +28,10 @@ pub fn register_all(engine: &mut Engine, env: &Rc<Env>) -> Vec<(&'static str, Sh
         ("ini", ini::module(env)),
         ("proc", proc::module(env)),
         ("archive", archive::module(env)),
+        ("aws", aws::aws_module(env)),
+        ("sts", aws::sts_module(env)),
+        ("iam", aws::iam_module(env)),
+        ("secrets", aws::secrets_module(env)),
     ];
     modules
         .into_iter()

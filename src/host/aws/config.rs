@@ -1,0 +1,153 @@
+//! AWS settings and clients, configured the standard way.
+//!
+//! `aws_config::defaults` reads the environment, the shared config and
+//! credentials files, `AWS_PROFILE`, `AWS_REGION` and `AWS_ENDPOINT_URL`; the
+//! settings here only override the profile and region. Clients are built once
+//! per (profile, region) and kept for the process.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+use aws_config::profile::ProfileFileCredentialsProvider;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_runtime::env_config::file::{EnvConfigFileKind, EnvConfigFiles};
+
+use super::error::REGION_HINT;
+use super::sts::Identity;
+use crate::host::{HostError, HostResult};
+
+/// Which identity and region IAM and STS calls use. `None` means the standard
+/// chain decides (`AWS_PROFILE`, `AWS_REGION`, the profile's region …).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct AwsSettings {
+    pub profile: Option<String>,
+    pub region: Option<String>,
+}
+
+/// The clients of one (profile, region), and the identity once asked for.
+pub struct Clients {
+    pub config: SdkConfig,
+    pub iam: aws_sdk_iam::Client,
+    pub sts: aws_sdk_sts::Client,
+    pub secrets: aws_sdk_secretsmanager::Client,
+    /// From STS, asked once: ARNs are built from its partition and account.
+    pub(super) identity: RefCell<Option<Identity>>,
+}
+
+impl Clients {
+    fn new(config: SdkConfig) -> Self {
+        Clients {
+            iam: aws_sdk_iam::Client::new(&config),
+            sts: aws_sdk_sts::Client::new(&config),
+            secrets: aws_sdk_secretsmanager::Client::new(&config),
+            config,
+            identity: RefCell::new(None),
+        }
+    }
+
+    /// The identity already known, for error messages; no I/O.
+    pub fn known_identity(&self) -> Option<String> {
+        self.identity.borrow().as_ref().map(|i| i.arn.clone())
+    }
+}
+
+/// The process's client cache. Single-threaded, like the run.
+#[derive(Default)]
+pub struct Aws {
+    clients: RefCell<HashMap<AwsSettings, Rc<Clients>>>,
+}
+
+impl Aws {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The clients for `settings`, built on first use.
+    pub async fn clients(&self, settings: &AwsSettings) -> HostResult<Rc<Clients>> {
+        if let Some(c) = self.clients.borrow().get(settings) {
+            return Ok(c.clone());
+        }
+        // No borrow is held across the await.
+        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        if let Some(p) = &settings.profile {
+            // An explicitly chosen profile must win over credentials in the
+            // environment (the default chain would prefer those), as it does
+            // for `aws --profile`; otherwise the operator silently acts as
+            // someone else.
+            loader = loader.profile_name(p).credentials_provider(
+                ProfileFileCredentialsProvider::builder()
+                    .profile_name(p)
+                    .build(),
+            );
+        }
+        if let Some(r) = &settings.region {
+            loader = loader.region(Region::new(r.clone()));
+        }
+        let config = loader.load().await;
+        require_region(&config)?;
+        let c = Rc::new(Clients::new(config));
+        self.clients
+            .borrow_mut()
+            .insert(settings.clone(), c.clone());
+        Ok(c)
+    }
+}
+
+/// Without a region every call fails with `MissingSigningRegion`: say so first.
+fn require_region(config: &SdkConfig) -> HostResult<()> {
+    if config.region().is_none() {
+        return Err(HostError::invalid("no AWS region configured").with_hint(REGION_HINT));
+    }
+    Ok(())
+}
+
+/// Clients that authenticate with `profile` from `credentials_file` only.
+///
+/// The default chain prefers environment credentials over a named profile, so
+/// proving that a freshly written credentials file works needs a provider that
+/// reads nothing but that file. Built fresh each time: the file may have just
+/// been rewritten. The region comes from `region`, else the standard chain.
+pub async fn verification_clients(
+    profile: &str,
+    credentials_file: Option<&Path>,
+    region: Option<&str>,
+) -> HostResult<Clients> {
+    let file: PathBuf = match credentials_file {
+        Some(f) => f.to_path_buf(),
+        None => default_credentials_file()?,
+    };
+    if !file.exists() {
+        return Err(HostError::not_found(format!(
+            "credentials file {} does not exist",
+            file.display()
+        )));
+    }
+    let files = EnvConfigFiles::builder()
+        .with_file(EnvConfigFileKind::Credentials, &file)
+        .build();
+    let provider = ProfileFileCredentialsProvider::builder()
+        .profile_files(files)
+        .profile_name(profile)
+        .build();
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).credentials_provider(provider);
+    if let Some(r) = region {
+        loader = loader.region(Region::new(r.to_string()));
+    }
+    let config = loader.load().await;
+    require_region(&config)?;
+    Ok(Clients::new(config))
+}
+
+fn default_credentials_file() -> HostResult<PathBuf> {
+    if let Some(f) = std::env::var_os("AWS_SHARED_CREDENTIALS_FILE") {
+        return Ok(PathBuf::from(f));
+    }
+    std::env::var_os("HOME")
+        .map(|h| PathBuf::from(h).join(".aws").join("credentials"))
+        .ok_or_else(|| {
+            HostError::invalid("no credentials file given and HOME is not set")
+                .with_hint("pass #{credentials_file: \"/path/to/credentials\"}")
+        })
+}

@@ -1,0 +1,13 @@
+//! AWS primitives through the official SDK: STS, IAM, Secrets Manager.
+//!
+//! Async functions run on the process's single current-thread runtime (the
+//! bindings call them through `Env::block_on`).
+
+pub mod config;
+pub mod error;
+pub mod iam;
+pub mod policy;
+pub mod secrets;
+pub mod sts;
+
+pub use config::{Aws, AwsSettings, Clients};
