@@ -8,6 +8,8 @@ mod mode;
 mod outcome;
 mod unknown;
 
+pub mod docker;
+pub mod systemd;
 pub mod version;
 
 pub use context::{Cancel, Ctx, NoProgress, NoRedact, Progress, Redact};
