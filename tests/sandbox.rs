@@ -612,3 +612,91 @@ fn addon_comes_up_after_kratos_install_and_hydra_restart() {
     systemd::start(&ctx, "hydra", systemd::DEFAULT_WAIT).unwrap();
     remove_addon();
 }
+
+// ---------------------------------------------------------------- Rhai
+
+/// An engine with the host modules registered, as a run would have it.
+fn engine(mode: Mode) -> rhai::Engine {
+    use runbook::bindings::{Env, register_all};
+    use runbook::host::Cancel;
+    use runbook::report::{JsonPrinter, Redactor, Reporter};
+    let redactor = Rc::new(Redactor::new());
+    let reporter = Rc::new(Reporter::new(
+        Box::new(JsonPrinter::new(std::io::sink())),
+        redactor.clone(),
+        false,
+    ));
+    let ctx = Ctx {
+        mode,
+        diff: false,
+        cancel: Cancel::new(),
+        redactor,
+        progress: reporter.clone(),
+    };
+    let env = Rc::new(Env::new(ctx, reporter, false, false));
+    let mut engine = rhai::Engine::new();
+    register_all(&mut engine, &env);
+    engine
+}
+
+#[test]
+fn scripts_see_the_modules_with_maps_and_catchable_errors() {
+    let Some(_g) = sandbox() else { return };
+    remove_addon();
+    let archive = addon(OLD);
+    let script = format!(
+        r#"
+        let st = systemd::status("hydra");
+        if st.active != "active" {{ throw "hydra not active: " + st; }}
+        if systemd::status("runbook-no-such-unit") != () {{ throw "unknown unit has a status"; }}
+        let r = systemd::start("hydra", #{{timeout: "30s"}});
+        if r.status != "ok" || r.changed {{ throw "start of active: " + r; }}
+        let r = systemd::restart("hydra");
+        if r.status != "changed" || r.main_pid == st.main_pid {{ throw "restart: " + r; }}
+        let kind = "";
+        try {{ systemd::restart("runbook-no-such-unit"); }} catch (e) {{ kind = e.kind; }}
+        if kind != "not_found" {{ throw "unknown unit error kind: " + kind; }}
+        try {{ systemd::start("hydra", #{{timout: "1s"}}); }} catch (e) {{ kind = e.kind; }}
+        if kind != "invalid_input" {{ throw "typo in opts not refused"; }}
+
+        let l = docker::load("{archive}");
+        if l.status != "changed" || !l.id.starts_with("sha256:") {{ throw "load: " + l; }}
+        if docker::load("{archive}").status != "ok" {{ throw "second load not ok"; }}
+        if docker::image("auth").id != l.id {{ throw "image id"; }}
+        if docker::container("runbook-no-such-container") != () {{ throw "absent container"; }}
+        if type_of(docker::ps()) != "array" || type_of(docker::ps(#{{all: true}})) != "array" {{ throw "ps"; }}
+        try {{ docker::load("/nonexistent/auth.tar.gz"); }} catch (e) {{ kind = e.kind; }}
+        if kind != "not_found" {{ throw "missing archive kind: " + kind; }}
+        "done"
+        "#,
+        archive = archive.display()
+    );
+    let out = engine(Mode::Apply).eval::<String>(&script).unwrap();
+    assert_eq!(out, "done");
+
+    // Check mode: the same calls change nothing and waits are skipped.
+    let pid = systemd::status(&apply(), "hydra")
+        .unwrap()
+        .unwrap()
+        .main_pid;
+    let out = engine(Mode::Check)
+        .eval::<String>(
+            r#"
+            let r = systemd::restart("hydra");
+            if r.status != "would_change" { throw "check restart: " + r; }
+            let w = docker::wait_running("auth", #{timeout: "1s", healthy: true});
+            if w.status != "skipped" { throw "check wait: " + w; }
+            "done"
+            "#,
+        )
+        .unwrap();
+    assert_eq!(out, "done");
+    assert_eq!(
+        systemd::status(&apply(), "hydra")
+            .unwrap()
+            .unwrap()
+            .main_pid,
+        pid
+    );
+    remove_addon();
+}

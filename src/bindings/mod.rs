@@ -2,8 +2,10 @@
 //! logic belongs in `host/`.
 
 pub mod convert;
+mod docker;
 mod env;
 pub mod globals;
+mod systemd;
 mod version;
 
 use std::rc::Rc;
@@ -16,7 +18,11 @@ pub use env::{Env, none};
 /// by name, so `runbook check` can tell a real function from a typo.
 pub fn register_all(engine: &mut Engine, env: &Rc<Env>) -> Vec<(&'static str, Shared<Module>)> {
     globals::register(engine, env);
-    let modules: Vec<(&'static str, Module)> = vec![("version", version::module())];
+    let modules: Vec<(&'static str, Module)> = vec![
+        ("version", version::module()),
+        ("docker", docker::module(env)),
+        ("systemd", systemd::module(env)),
+    ];
     modules
         .into_iter()
         .map(|(name, m)| {
