@@ -486,8 +486,18 @@ pub fn inspect_archive(path: &Path) -> HostResult<ArchiveInfo> {
         Box::new(BufReader::new(file))
     };
     let corrupt = |e: std::io::Error| {
+        // The tar reader quotes the bytes it choked on: keep one short line,
+        // so a wrong file's content does not flood the report.
+        let why: String = e
+            .to_string()
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .chars()
+            .take(80)
+            .collect();
         HostError::invalid(format!(
-            "{shown} is not a readable image archive ({}): {e}",
+            "{shown} is not a readable image archive (expected a {}): {why}",
             if gzipped { "gzip-compressed tar" } else { "tar" }
         ))
         .with_hint("download it again; a Docker image archive is made by `docker save` (.tar, optionally gzip-compressed)")
