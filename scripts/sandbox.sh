@@ -113,6 +113,7 @@ cmd_addon() {
   mv "$out.tmp" "$out"
   # The archive is what the tests install; leave no image behind to fake "already loaded".
   docker rmi auth >/dev/null 2>&1 || true
+  docker image prune -f --filter "label=org.opencontainers.image.title=auth-service (runbook stand-in)" >/dev/null 2>&1 || true
   echo "$out"
 }
 

@@ -700,3 +700,37 @@ fn scripts_see_the_modules_with_maps_and_catchable_errors() {
     );
     remove_addon();
 }
+
+#[test]
+fn container_stopped_earlier_is_waited_for_until_started() {
+    let Some(_g) = sandbox() else { return };
+    let rt = rt();
+    let d = rt.block_on(docker::connect()).unwrap();
+    let image = addon_image(&rt, &d);
+    // Like `auth` during `systemctl restart hydra`: stopped by the Agent's
+    // stop (an old start time, exit code 137), started again a moment later.
+    let c = TempContainer(unique("restarted"));
+    must(
+        "docker",
+        &["run", "-d", "--name", &c.0, &image, "sleep", "1000"],
+    );
+    std::thread::sleep(Duration::from_secs(3));
+    must("docker", &["stop", "-t", "0", &c.0]);
+    let name = c.0.clone();
+    let starter = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(1500));
+        must("docker", &["start", &name]);
+    });
+    let (o, info) = rt
+        .block_on(docker::wait_running(
+            &apply(),
+            &d,
+            &c.0,
+            Duration::from_secs(30),
+            false,
+        ))
+        .unwrap();
+    starter.join().unwrap();
+    assert_eq!(o.status, Status::Ok);
+    assert_eq!(info.unwrap().state, "running");
+}

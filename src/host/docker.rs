@@ -729,9 +729,9 @@ async fn wait_loop(
     healthy: bool,
 ) -> HostResult<(Outcome, ContainerInfo)> {
     let start = Instant::now();
-    // Docker's timestamps have second precision against our clock: allow a
-    // second of slack when asking "did it exit after we began waiting?".
-    let began = now_secs() - 1;
+    // "Started just before or during this wait" (compared in whole seconds,
+    // with slack for the `docker start` that may have preceded the call).
+    let began = now_secs() - 2;
     let mut first_restarts: Option<i64> = None;
     let mut last: Option<ContainerInfo> = None;
     let mut last_tick = Instant::now();
@@ -761,8 +761,12 @@ async fn wait_loop(
                 }
                 continue;
             }
+            // A container that was started for this wait and already exited
+            // fails at once. One stopped earlier (e.g. by the Agent's stop
+            // during a restart) has an old start time: it may yet be started,
+            // so it is waited for.
             let exited_now = matches!(c.state.as_str(), "exited" | "dead")
-                && c.finished_at
+                && c.started_at
                     .as_deref()
                     .and_then(parse_timestamp)
                     .is_some_and(|t| t >= began);
