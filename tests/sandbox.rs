@@ -734,3 +734,38 @@ fn container_stopped_earlier_is_waited_for_until_started() {
     assert_eq!(o.status, Status::Ok);
     assert_eq!(info.unwrap().state, "running");
 }
+
+/// Set when this test binary re-runs itself as an unprivileged user.
+const AS_NOBODY: &str = "SANDBOX_TEST_AS_NOBODY";
+
+#[test]
+fn socket_not_permitted_is_unavailable_with_a_fix() {
+    if std::env::var_os(AS_NOBODY).is_some() {
+        // The child: not root, not in the docker group.
+        let e = rt().block_on(docker::connect()).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Unavailable, "{e}");
+        assert!(e.message.contains("not permitted"), "{e}");
+        assert!(e.hint.as_deref().unwrap().contains("docker group"), "{e:?}");
+        return;
+    }
+    let Some(_g) = sandbox() else { return };
+    let exe = std::env::current_exe().unwrap();
+    let out = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(&exe)
+        .args([
+            "--exact",
+            "socket_not_permitted_is_unavailable_with_a_fix",
+            "--nocapture",
+        ])
+        .env(AS_NOBODY, "1")
+        .env_remove("DOCKER_HOST")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "as nobody: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
