@@ -769,3 +769,34 @@ fn socket_not_permitted_is_unavailable_with_a_fix() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Set when this test binary re-runs itself with an empty PATH.
+const NO_PATH: &str = "SANDBOX_TEST_NO_PATH";
+
+#[test]
+fn missing_systemctl_is_not_a_systemd_host() {
+    if std::env::var_os(NO_PATH).is_some() {
+        let e = systemd::status(&apply(), "hydra").unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Unavailable, "{e}");
+        assert!(e.message.contains("not a systemd host"), "{e}");
+        assert!(e.message.contains("systemctl"), "{e}");
+        return;
+    }
+    let Some(_g) = sandbox() else { return };
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "missing_systemctl_is_not_a_systemd_host",
+            "--nocapture",
+        ])
+        .env(NO_PATH, "1")
+        .env("PATH", "/nonexistent")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "without systemctl: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
