@@ -27,6 +27,15 @@ IMAGE="${SANDBOX_IMAGE:-runbook-agent-host:$SUITE-$RECIPE_HASH}"
 log() { printf 'sandbox: %s\n' "$*" >&2; }
 die() { printf 'sandbox: error: %s\n' "$*" >&2; exit 1; }
 
+# FROM scratch has no libc: only a statically linked busybox runs there.
+# (ldd is always present; `file` is not on a minimal machine.)
+is_static_busybox() {
+  [ -n "${1:-}" ] && [ -x "$1" ] || return 1
+  local out
+  out=$(LC_ALL=C ldd "$1" 2>&1 || true) # ldd exits 1 for a static binary
+  [[ "$out" == *"not a dynamic executable"* ]]
+}
+
 need_root() { [ "$(id -u)" = 0 ] || die "$1 needs root (debootstrap, docker); run it with sudo"; }
 
 # The Debian mirror apt already uses here (both one-line and deb822 formats),
@@ -43,7 +52,7 @@ cmd_deps() {
   local missing=()
   command -v docker >/dev/null || missing+=(docker.io)
   command -v debootstrap >/dev/null || missing+=(debootstrap)
-  [ -x /bin/busybox ] && file -L /bin/busybox 2>/dev/null | grep -q 'statically linked' || missing+=(busybox-static)
+  is_static_busybox /bin/busybox || missing+=(busybox-static)
   if [ ${#missing[@]} -gt 0 ]; then
     need_root "installing ${missing[*]}"
     log "installing ${missing[*]}"
@@ -92,7 +101,7 @@ cmd_addon() {
   ensure_daemon
   local busybox
   busybox=$(command -v busybox || true)
-  [ -n "$busybox" ] && file -L "$busybox" | grep -q 'statically linked' ||
+  is_static_busybox "$busybox" ||
     die "a statically linked busybox is needed: apt-get install -y busybox-static"
   local ctx="$BUILD/addon/src-$version" out="$BUILD/addon/auth-service-docker-image-$version.tar.gz"
   rm -rf "$ctx"
