@@ -7,7 +7,7 @@
 #   scripts/sandbox.sh addon VERSION    build .build/addon/auth-service-docker-image-VERSION.tar.gz
 #   scripts/sandbox.sh up [NAME]        start an Agent-host container (default runbook-agent-$$)
 #   scripts/sandbox.sh down NAME        remove it and the Agent containers it started
-#   scripts/sandbox.sh runner [NAME]    write scripts/sandbox-runner.sh for cargo's target runner
+#   scripts/sandbox.sh runner [NAME]    print the cargo target runner (scripts/sandbox-runner.sh) and its use
 #   scripts/sandbox.sh deps             install docker.io, debootstrap, busybox-static; start dockerd
 #
 # Everything generated lives under the ignored .build/ folder.
