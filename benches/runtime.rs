@@ -33,15 +33,24 @@ fn measure(name: &str, target_ms: f64, runs: u32, mut f: impl FnMut()) {
     samples.sort();
     let median = samples[samples.len() / 2].as_secs_f64() * 1000.0;
     let p90 = samples[samples.len() * 9 / 10].as_secs_f64() * 1000.0;
-    let verdict = if median <= target_ms { "within" } else { "OVER" };
-    println!("{name:<44} median {median:>7.3} ms  p90 {p90:>7.3} ms  target {target_ms} ms ({verdict})");
+    let verdict = if median <= target_ms {
+        "within"
+    } else {
+        "OVER"
+    };
+    println!(
+        "{name:<44} median {median:>7.3} ms  p90 {p90:>7.3} ms  target {target_ms} ms ({verdict})"
+    );
 }
 
 fn main() {
     let bin = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/runbook");
     if bin.exists() {
         measure("runbook --version (process)", 5.0, 50, || {
-            let out = std::process::Command::new(&bin).arg("--version").output().unwrap();
+            let out = std::process::Command::new(&bin)
+                .arg("--version")
+                .output()
+                .unwrap();
             assert!(out.status.success());
         });
     } else {
@@ -54,7 +63,11 @@ fn main() {
     let session = Session::new(options(), None, Cancel::new());
     let scripts: Vec<Script> = catalog::playbooks()
         .chain(catalog::stdlib_modules())
-        .map(|(n, s)| Script { name: n.to_string(), path: None, source: s.to_string() })
+        .map(|(n, s)| Script {
+            name: n.to_string(),
+            path: None,
+            source: s.to_string(),
+        })
         .collect();
     let label = format!("compile {} bundled scripts", scripts.len());
     measure(&label, 20.0, 50, || {

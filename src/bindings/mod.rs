@@ -4,12 +4,14 @@
 mod archive;
 mod aws;
 pub mod convert;
+mod docker;
 mod env;
 mod fs;
 pub mod globals;
 mod ini;
 mod local;
 mod proc;
+mod systemd;
 mod version;
 
 use std::rc::Rc;
@@ -32,6 +34,8 @@ pub fn register_all(engine: &mut Engine, env: &Rc<Env>) -> Vec<(&'static str, Sh
         ("sts", aws::sts_module(env)),
         ("iam", aws::iam_module(env)),
         ("secrets", aws::secrets_module(env)),
+        ("docker", docker::module(env)),
+        ("systemd", systemd::module(env)),
     ];
     modules
         .into_iter()

@@ -10,9 +10,11 @@ mod outcome;
 mod unknown;
 
 pub mod archive;
+pub mod docker;
 pub mod fs;
 pub mod ini;
 pub mod process;
+pub mod systemd;
 pub mod users;
 pub mod version;
 

@@ -1,0 +1,571 @@
+//! systemd units: `systemctl` for actions, `systemctl show` for state.
+//!
+//! State is read just before each decision (never cached), so a unit another
+//! step restarted is seen as it is now. Parsers are pure and unit-tested on
+//! captured output; the command calls are thin.
+
+use std::io::Read;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use super::Cancel;
+use super::{Ctx, ErrorKind, HostError, HostResult, Outcome, format_duration};
+
+/// How long an action may take before we give up on `systemctl` itself.
+const SYSTEMCTL_TIMEOUT: Duration = Duration::from_secs(120);
+/// systemd's own default start timeout; waits default to it.
+pub const DEFAULT_WAIT: Duration = Duration::from_secs(90);
+/// A unit whose process dies right after start is briefly `active`; it must
+/// stay active this long before a start counts as successful.
+const SETTLE: Duration = Duration::from_millis(1000);
+const POLL: Duration = Duration::from_millis(250);
+const JOURNAL_LINES: &str = "20";
+
+/// The properties we read, as `Key=Value` lines. `--value` alone would print
+/// bare values in systemd's own property order, not the order asked for, so
+/// the keys are kept to make the parse unambiguous.
+const PROPERTIES: &str =
+    "Id,LoadState,ActiveState,SubState,MainPID,ActiveEnterTimestamp,Result,CanReload,NRestarts";
+
+/// A unit's state as `systemctl show` reports it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UnitStatus {
+    /// Full name, e.g. `hydra.service`.
+    pub id: String,
+    /// `loaded`, `not-found`, `masked`, …
+    pub load: String,
+    /// `active`, `inactive`, `activating`, `deactivating`, `failed`, `reloading`.
+    pub active: String,
+    /// Type-specific sub-state, e.g. `running`, `exited`, `dead`.
+    pub sub: String,
+    /// 0 when the unit has no main process.
+    pub main_pid: u32,
+    /// When the unit last became active, as systemd prints it; `None` if never.
+    pub since: Option<String>,
+    /// `success`, `exit-code`, `timeout`, …
+    pub result: String,
+    pub can_reload: bool,
+    pub restarts: u32,
+}
+
+impl UnitStatus {
+    pub fn exists(&self) -> bool {
+        self.load != "not-found"
+    }
+
+    pub fn is_active(&self) -> bool {
+        self.active == "active"
+    }
+
+    fn describe(&self) -> String {
+        let mut s = format!("state {} ({})", self.active, self.sub);
+        if !self.result.is_empty() && self.result != "success" {
+            s.push_str(&format!(", result {}", self.result));
+        }
+        if self.main_pid != 0 {
+            s.push_str(&format!(", main pid {}", self.main_pid));
+        }
+        if self.restarts != 0 {
+            s.push_str(&format!(", restarted {} times", self.restarts));
+        }
+        s
+    }
+}
+
+/// Parses `systemctl show --property=…` output (`Key=Value` lines).
+pub fn parse_show(text: &str) -> UnitStatus {
+    let mut st = UnitStatus::default();
+    for line in text.lines() {
+        let Some((key, value)) = line.split_once('=') else {
+            continue;
+        };
+        let value = value.trim();
+        match key {
+            "Id" => st.id = value.into(),
+            "LoadState" => st.load = value.into(),
+            "ActiveState" => st.active = value.into(),
+            "SubState" => st.sub = value.into(),
+            "MainPID" => st.main_pid = value.parse().unwrap_or(0),
+            // systemd prints "n/a" or nothing for a unit that was never active.
+            "ActiveEnterTimestamp" => {
+                st.since = (!value.is_empty() && value != "n/a").then(|| value.to_string())
+            }
+            "Result" => st.result = value.into(),
+            "CanReload" => st.can_reload = value == "yes",
+            "NRestarts" => st.restarts = value.parse().unwrap_or(0),
+            _ => {}
+        }
+    }
+    st
+}
+
+/// Checks a unit name before it reaches a command line: systemd's own
+/// character set, and never something `systemctl` could read as an option.
+pub fn validate_unit(unit: &str) -> HostResult<()> {
+    let ok = !unit.is_empty()
+        && unit.len() <= 256
+        && !unit.starts_with('-')
+        && unit
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || ":_.\\@-".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(HostError::invalid(format!(
+            "'{unit}' is not a valid systemd unit name: use letters, digits and :_.\\@- only, e.g. \"hydra\" or \"hydra.service\""
+        )))
+    }
+}
+
+/// The reason this is not a systemd host, or `None` when it is. `root` is `/`
+/// except in tests.
+fn not_systemd_reason(root: &Path) -> Option<String> {
+    let marker = root.join("run/systemd/system");
+    (!marker.is_dir()).then(|| {
+        format!(
+            "not a systemd host: {} does not exist (systemd is not PID 1 here, e.g. inside a plain container)",
+            marker.display()
+        )
+    })
+}
+
+fn require_systemd() -> HostResult<()> {
+    match not_systemd_reason(Path::new("/")) {
+        None => Ok(()),
+        Some(reason) => Err(HostError::new(ErrorKind::Unavailable, reason)
+            .with_hint("run this on the Agent host itself, where systemd manages hydra")),
+    }
+}
+
+struct Output {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+impl Output {
+    fn success(&self) -> bool {
+        self.code == Some(0)
+    }
+
+    fn text(&self) -> String {
+        let mut t = self.stderr.trim().to_string();
+        if t.is_empty() {
+            t = self.stdout.trim().to_string();
+        }
+        t
+    }
+}
+
+/// Runs a command with a timeout, honouring cancellation. Private on purpose:
+/// systemctl and journalctl need nothing more than this.
+fn run(cancel: &Cancel, program: &str, args: &[&str], timeout: Duration) -> HostResult<Output> {
+    let mut child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        // No pager, colours or password prompts: we parse the output.
+        .env("SYSTEMD_PAGER", "")
+        .env("SYSTEMD_COLORS", "0")
+        .env("LC_ALL", "C")
+        .spawn()
+        .map_err(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                HostError::new(
+                    ErrorKind::Unavailable,
+                    format!("not a systemd host: '{program}' was not found on PATH"),
+                )
+                .with_hint("run this on the Agent host itself, where systemd manages hydra")
+            } else {
+                HostError::failed(format!("cannot run {program}: {e}"))
+            }
+        })?;
+    // Readers on threads, so a chatty child never blocks on a full pipe.
+    let mut out = child.stdout.take().expect("piped");
+    let mut err = child.stderr.take().expect("piped");
+    let t_out = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = out.read_to_string(&mut s);
+        s
+    });
+    let t_err = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = err.read_to_string(&mut s);
+        s
+    });
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child
+            .try_wait()
+            .map_err(|e| HostError::failed(format!("waiting for {program}: {e}")))?
+        {
+            break status;
+        }
+        if cancel.is_cancelled() || start.elapsed() > timeout {
+            let _ = child.kill();
+            let _ = child.wait();
+            cancel.check()?;
+            return Err(HostError::new(
+                ErrorKind::Timeout,
+                format!(
+                    "{program} {} did not finish within {}",
+                    args.join(" "),
+                    format_duration(timeout)
+                ),
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    Ok(Output {
+        code: status.code(),
+        stdout: t_out.join().unwrap_or_default(),
+        stderr: t_err.join().unwrap_or_default(),
+    })
+}
+
+fn systemctl(ctx: &Ctx, args: &[&str]) -> HostResult<Output> {
+    let mut all = vec!["--no-pager", "--no-ask-password"];
+    all.extend_from_slice(args);
+    run(&ctx.cancel, "systemctl", &all, SYSTEMCTL_TIMEOUT)
+}
+
+/// The unit's state, or `None` when systemd knows no such unit.
+pub fn status(ctx: &Ctx, unit: &str) -> HostResult<Option<UnitStatus>> {
+    validate_unit(unit)?;
+    require_systemd()?;
+    let prop = format!("--property={PROPERTIES}");
+    let out = systemctl(ctx, &["show", &prop, unit])?;
+    if !out.success() {
+        return Err(HostError::failed(format!(
+            "systemctl show {unit} failed: {}",
+            out.text()
+        )));
+    }
+    let st = parse_show(&out.stdout);
+    Ok(st.exists().then_some(st))
+}
+
+/// Like [`status`], but an unknown unit is a `not_found` error.
+pub fn existing(ctx: &Ctx, unit: &str) -> HostResult<UnitStatus> {
+    status(ctx, unit)?.ok_or_else(|| {
+        HostError::not_found(format!("systemd unit '{unit}' does not exist")).with_hint(
+            "check the name with `systemctl list-units --all`; the Agent's unit is usually `hydra`",
+        )
+    })
+}
+
+pub fn is_active(ctx: &Ctx, unit: &str) -> HostResult<bool> {
+    Ok(existing(ctx, unit)?.is_active())
+}
+
+/// The last journal lines of a unit, for error messages; best effort.
+pub fn journal_tail(ctx: &Ctx, unit: &str) -> String {
+    match run(
+        &ctx.cancel,
+        "journalctl",
+        &["-u", unit, "-n", JOURNAL_LINES, "--no-pager", "-q"],
+        Duration::from_secs(10),
+    ) {
+        Ok(o) if o.success() && !o.stdout.trim().is_empty() => {
+            ctx.redactor.redact(o.stdout.trim_end())
+        }
+        Ok(o) if o.success() => "(the journal has no lines for this unit)".into(),
+        Ok(o) => format!("(journalctl failed: {})", o.text()),
+        Err(e) => format!("(journal unavailable: {e})"),
+    }
+}
+
+fn failure(
+    ctx: &Ctx,
+    kind: ErrorKind,
+    unit: &str,
+    what: String,
+    st: Option<&UnitStatus>,
+) -> HostError {
+    let state = st
+        .map(|s| format!(": {}", s.describe()))
+        .unwrap_or_default();
+    HostError::new(
+        kind,
+        format!(
+            "{what}{state}\nlast journal lines of {unit}:\n{}",
+            journal_tail(ctx, unit)
+        ),
+    )
+    .with_hint(format!(
+        "see `systemctl status {unit}` and `journalctl -u {unit}`"
+    ))
+}
+
+/// Runs one `systemctl` action; a non-zero exit becomes an error with the
+/// unit's state and journal.
+fn act(ctx: &Ctx, action: &str, unit: &str) -> HostResult<()> {
+    let out = systemctl(ctx, &[action, unit])?;
+    if out.success() {
+        return Ok(());
+    }
+    let st = status(ctx, unit).ok().flatten();
+    let kind = if out.stderr.contains("Access denied")
+        || out.stderr.contains("Interactive authentication required")
+    {
+        ErrorKind::AccessDenied
+    } else {
+        ErrorKind::Failed
+    };
+    let mut e = failure(
+        ctx,
+        kind,
+        unit,
+        format!("systemctl {action} {unit} failed: {}", out.text()),
+        st.as_ref(),
+    );
+    if kind == ErrorKind::AccessDenied {
+        e = e.with_hint("run as root (sudo runbook …)");
+    }
+    Err(e)
+}
+
+/// Polls until the unit is active and stays so for a moment. `after_start`:
+/// we just started it, so `inactive` means it already exited and is a failure
+/// rather than "not started yet".
+fn wait_until_active(
+    ctx: &Ctx,
+    unit: &str,
+    timeout: Duration,
+    after_start: bool,
+) -> HostResult<UnitStatus> {
+    let start = Instant::now();
+    let what = format!("{unit} to become active");
+    let mut last_tick = Instant::now();
+    let result = loop {
+        ctx.cancel.check()?;
+        let st = existing(ctx, unit)?;
+        match st.active.as_str() {
+            "active" => {
+                ctx.cancel.sleep(SETTLE)?;
+                let again = existing(ctx, unit)?;
+                if again.is_active() {
+                    break Ok(again);
+                }
+                if again.active == "failed" || (after_start && again.active == "inactive") {
+                    break Err(failure(
+                        ctx,
+                        ErrorKind::Failed,
+                        unit,
+                        format!("{unit} stopped right after it started"),
+                        Some(&again),
+                    ));
+                }
+            }
+            "failed" => {
+                break Err(failure(
+                    ctx,
+                    ErrorKind::Failed,
+                    unit,
+                    format!("{unit} failed to start"),
+                    Some(&st),
+                ));
+            }
+            "inactive" if after_start => {
+                break Err(failure(
+                    ctx,
+                    ErrorKind::Failed,
+                    unit,
+                    format!("{unit} is not running after start"),
+                    Some(&st),
+                ));
+            }
+            _ => {}
+        }
+        if start.elapsed() >= timeout {
+            break Err(failure(
+                ctx,
+                ErrorKind::Timeout,
+                unit,
+                format!(
+                    "{unit} did not become active within {}",
+                    format_duration(timeout)
+                ),
+                Some(&st),
+            ));
+        }
+        if last_tick.elapsed() >= Duration::from_secs(1) {
+            ctx.progress.tick(&what, start.elapsed());
+            last_tick = Instant::now();
+        }
+        ctx.cancel.sleep(POLL)?;
+    };
+    ctx.progress.done();
+    result
+}
+
+/// Waits until the unit is active. In check mode an inactive unit is
+/// `skipped`: the step that would start it did not run.
+pub fn wait_active(ctx: &Ctx, unit: &str, timeout: Duration) -> HostResult<(Outcome, UnitStatus)> {
+    let st = existing(ctx, unit)?;
+    if ctx.mode.is_check() && !st.is_active() {
+        return Ok((
+            Outcome::skipped(format!("{unit} is {} (check mode: not waiting)", st.active)),
+            st,
+        ));
+    }
+    if st.is_active() {
+        return Ok((Outcome::ok(format!("{unit} is active")), st));
+    }
+    let st = wait_until_active(ctx, unit, timeout, false)?;
+    Ok((Outcome::ok(format!("{unit} is active")), st))
+}
+
+/// Starts the unit unless it is active; waits until it is.
+pub fn start(ctx: &Ctx, unit: &str, timeout: Duration) -> HostResult<(Outcome, UnitStatus)> {
+    let st = existing(ctx, unit)?;
+    if st.is_active() {
+        return Ok((Outcome::ok(format!("{unit} is already active")), st));
+    }
+    let summary = format!("start {unit} (now {})", st.active);
+    if ctx.mode.is_check() {
+        return Ok((Outcome::change(ctx.mode, summary), st));
+    }
+    act(ctx, "start", unit)?;
+    let st = wait_until_active(ctx, unit, timeout, true)?;
+    Ok((
+        Outcome::change(
+            ctx.mode,
+            format!("started {unit} (main pid {})", st.main_pid),
+        ),
+        st,
+    ))
+}
+
+/// Stops the unit unless it is already stopped (inactive or failed).
+pub fn stop(ctx: &Ctx, unit: &str) -> HostResult<(Outcome, UnitStatus)> {
+    let st = existing(ctx, unit)?;
+    if matches!(st.active.as_str(), "inactive" | "failed") {
+        return Ok((
+            Outcome::ok(format!("{unit} is already stopped ({})", st.active)),
+            st,
+        ));
+    }
+    if ctx.mode.is_check() {
+        return Ok((Outcome::change(ctx.mode, format!("stop {unit}")), st));
+    }
+    act(ctx, "stop", unit)?;
+    let st = existing(ctx, unit)?;
+    Ok((Outcome::change(ctx.mode, format!("stopped {unit}")), st))
+}
+
+/// Restarts the unit (always acts) and waits until it is active again.
+pub fn restart(ctx: &Ctx, unit: &str, timeout: Duration) -> HostResult<(Outcome, UnitStatus)> {
+    let before = existing(ctx, unit)?;
+    if ctx.mode.is_check() {
+        return Ok((Outcome::change(ctx.mode, format!("restart {unit}")), before));
+    }
+    act(ctx, "restart", unit)?;
+    let st = wait_until_active(ctx, unit, timeout, true)?;
+    Ok((
+        Outcome::change(
+            ctx.mode,
+            format!(
+                "restarted {unit} (main pid {} -> {})",
+                before.main_pid, st.main_pid
+            ),
+        ),
+        st,
+    ))
+}
+
+/// Asks an active unit to reload its configuration.
+pub fn reload(ctx: &Ctx, unit: &str, timeout: Duration) -> HostResult<(Outcome, UnitStatus)> {
+    let st = existing(ctx, unit)?;
+    if !st.can_reload {
+        return Err(
+            HostError::invalid(format!("{unit} does not support reload"))
+                .with_hint(format!("use systemd::restart(\"{unit}\") instead")),
+        );
+    }
+    if !st.is_active() {
+        return Err(HostError::new(
+            ErrorKind::Conflict,
+            format!("cannot reload {unit}: it is not active ({})", st.active),
+        )
+        .with_hint(format!("start it instead: systemd::start(\"{unit}\")")));
+    }
+    if ctx.mode.is_check() {
+        return Ok((Outcome::change(ctx.mode, format!("reload {unit}")), st));
+    }
+    act(ctx, "reload", unit)?;
+    let st = wait_until_active(ctx, unit, timeout, true)?;
+    Ok((Outcome::change(ctx.mode, format!("reloaded {unit}")), st))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Captured from `systemctl show --property=… hydra` in the sandbox.
+    const ACTIVE: &str = "Id=hydra.service\nLoadState=loaded\nActiveState=active\nSubState=running\n\
+MainPID=412\nActiveEnterTimestamp=Sat 2026-11-28 21:40:02 UTC\nResult=success\nCanReload=no\nNRestarts=0\n";
+    const MISSING: &str = "Id=nosuch.service\nLoadState=not-found\nActiveState=inactive\nSubState=dead\n\
+MainPID=0\nActiveEnterTimestamp=\nResult=success\nCanReload=no\nNRestarts=0\n";
+    const FAILED: &str = "MainPID=0\nId=boom.service\nLoadState=loaded\nActiveState=failed\nSubState=failed\n\
+Result=exit-code\nActiveEnterTimestamp=n/a\nCanReload=yes\nNRestarts=3\n";
+
+    #[test]
+    fn parses_an_active_unit() {
+        let st = parse_show(ACTIVE);
+        assert_eq!(st.id, "hydra.service");
+        assert!(st.exists() && st.is_active());
+        assert_eq!(st.sub, "running");
+        assert_eq!(st.main_pid, 412);
+        assert_eq!(st.since.as_deref(), Some("Sat 2026-11-28 21:40:02 UTC"));
+        assert!(!st.can_reload);
+    }
+
+    #[test]
+    fn parses_an_unknown_unit() {
+        let st = parse_show(MISSING);
+        assert!(!st.exists());
+        assert_eq!(st.since, None);
+    }
+
+    #[test]
+    fn parses_in_any_property_order_and_describes_failure() {
+        let st = parse_show(FAILED);
+        assert_eq!(st.active, "failed");
+        assert!(st.can_reload);
+        assert_eq!(st.restarts, 3);
+        assert_eq!(st.since, None);
+        assert_eq!(
+            st.describe(),
+            "state failed (failed), result exit-code, restarted 3 times"
+        );
+    }
+
+    #[test]
+    fn values_may_contain_equals_signs() {
+        let st = parse_show("Id=a.service\nActiveEnterTimestamp=x=y\n");
+        assert_eq!(st.since.as_deref(), Some("x=y"));
+    }
+
+    #[test]
+    fn unit_names_are_checked() {
+        for ok in ["hydra", "hydra.service", "getty@tty1.service", "a-b_c:d"] {
+            validate_unit(ok).unwrap();
+        }
+        for bad in ["", "--all", "a b", "a/b", "x;y", "é"] {
+            let e = validate_unit(bad).unwrap_err();
+            assert_eq!(e.kind, ErrorKind::InvalidInput, "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_host_without_systemd_is_named_as_such() {
+        let dir = tempfile::tempdir().unwrap();
+        let reason = not_systemd_reason(dir.path()).unwrap();
+        assert!(reason.contains("not a systemd host"), "{reason}");
+        std::fs::create_dir_all(dir.path().join("run/systemd/system")).unwrap();
+        assert_eq!(not_systemd_reason(dir.path()), None);
+    }
+}
