@@ -18,6 +18,8 @@ fn options() -> Options {
         lib_dirs: Vec::new(),
         yes: false,
         interactive: false,
+        aws_profile: None,
+        aws_region: None,
     }
 }
 

@@ -1,18 +1,62 @@
 #!/usr/bin/env bash
-# The whole test suite, from a fresh Debian machine (as root) or a developer's:
-# installs what the tests need, starts the services, runs lints and tests.
+# The whole test suite, on a fresh Debian machine as root or a developer's:
+# installs what the tests need (Docker, debootstrap, busybox-static, a moto
+# venv), starts the services, builds the Agent-host sandbox (a container with
+# systemd as PID 1), checks format and lints, and runs every test binary
+# inside the sandbox through cargo's target runner.
+#
+#   scripts/test.sh [extra cargo test args]      e.g. scripts/test.sh --test fs
+#
+# CI=true is the default here: a test that cannot find its service fails
+# instead of skipping.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+export CI="${CI:-true}"
 
 step() { printf '\n==> %s\n' "$*"; }
 
 step "toolchain"
-command -v cargo >/dev/null || { echo "cargo not found: install Rust (rustup) first" >&2; exit 1; }
+command -v cargo >/dev/null || { echo "cargo not found: install Rust with rustup first" >&2; exit 1; }
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
+
+step "system packages and the Docker daemon"
+missing=()
+command -v curl >/dev/null || missing+=(curl)
+python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
+if [ ${#missing[@]} -gt 0 ]; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+fi
+scripts/sandbox.sh deps
 
 step "format and lints"
 cargo fmt --check
 cargo clippy --all-targets --locked -- -D warnings
 
-step "tests"
-cargo test --locked --no-fail-fast
+step "moto (AWS emulator)"
+scripts/moto.sh start
+# shellcheck disable=SC1091
+. .build/moto.env
+
+step "Agent-host sandbox"
+scripts/sandbox.sh image >/dev/null
+for v in 5.14.0.1968 5.15.0.2001; do
+  [ -f ".build/addon/auth-service-docker-image-$v.tar.gz" ] || scripts/sandbox.sh addon "$v" >/dev/null
+done
+# The Agent's containers have fixed names (auth) on the machine's one daemon.
+exec 9>/tmp/runbook-sandbox.lock
+flock 9
+name="runbook-agent-$$"
+cleanup() {
+  [ "${SANDBOX_KEEP:-}" = 1 ] || scripts/sandbox.sh down "$name" || true
+  scripts/moto.sh stop || true
+}
+trap cleanup EXIT
+scripts/sandbox.sh up "$name" >/dev/null
+export SANDBOX_NAME="$name"
+
+step "tests (inside the sandbox)"
+cargo build --locked --tests --benches
+export CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUNNER="$ROOT/scripts/sandbox-runner.sh"
+cargo test --locked --no-fail-fast "$@"

@@ -350,10 +350,11 @@ fn bad_input_is_refused_with_the_input_and_the_fix() {
         "{}",
         e.message
     );
-    let e = fs::chgrp(&apply(), &s(&f), "alationdocker").unwrap_err();
+    // The sandbox is an Agent host, where alationdocker exists: use a name no host has.
+    let e = fs::chgrp(&apply(), &s(&f), "no-such-group-rb").unwrap_err();
     assert_eq!(
         e.message,
-        "group 'alationdocker' does not exist on this host; is the Alation Agent installed?"
+        "group 'no-such-group-rb' does not exist on this host; check the spelling, or create it first (groupadd)"
     );
 
     let missing = d.path().join("nope/credentials");

@@ -34,6 +34,8 @@ pub fn check(paths: &[String], lib: &[PathBuf], style: Style) -> Result<u8, CliE
             lib_dirs: options::lib_dirs(lib),
             yes: false,
             interactive: false,
+            aws_profile: None,
+            aws_region: None,
         };
         let session = Session::new(opts, script.dir().map(Into::into), Cancel::new());
         if let Err(diags) = session.compile(&script) {

@@ -46,6 +46,8 @@ fn quiet_session() -> Session {
         lib_dirs: Vec::new(),
         yes: false,
         interactive: false,
+        aws_profile: None,
+        aws_region: None,
     };
     Session::new(opts, None, Cancel::new())
 }

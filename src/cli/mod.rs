@@ -47,17 +47,14 @@ fn dispatch(cli: Cli) -> Result<u8, CliError> {
     let cancel = Cancel::new();
     match cli.command {
         Command::Run(a) => {
-            options::apply_aws_flags(&a.session);
             signal::install(cancel.clone(), true);
             run::run(a, cancel)
         }
         Command::Eval(a) => {
-            options::apply_aws_flags(&a.session);
             signal::install(cancel.clone(), true);
             eval::eval(a, cancel)
         }
         Command::Repl(a) => {
-            options::apply_aws_flags(&a.session);
             // In the REPL, Ctrl-C cancels the current input only, however often.
             signal::install(cancel.clone(), false);
             repl::repl(a, cancel)

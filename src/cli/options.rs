@@ -43,6 +43,8 @@ pub fn options(args: &SessionArgs) -> Options {
         lib_dirs: lib_dirs(&args.lib),
         yes: args.yes,
         interactive: prompt::interactive(),
+        aws_profile: args.aws_profile.clone(),
+        aws_region: args.aws_region.clone(),
     }
 }
 
@@ -69,19 +71,5 @@ pub fn param_sources(args: &SessionArgs, interactive: bool) -> ParamSources {
                 }
             }) as crate::runtime::params::Prompt
         }),
-    }
-}
-
-/// `--aws-profile`/`--aws-region` become the standard variables the AWS SDK
-/// reads, so every client of the process agrees on one identity.
-pub fn apply_aws_flags(args: &SessionArgs) {
-    // SAFETY: called from main before any other thread is started.
-    unsafe {
-        if let Some(p) = &args.aws_profile {
-            std::env::set_var("AWS_PROFILE", p);
-        }
-        if let Some(r) = &args.aws_region {
-            std::env::set_var("AWS_REGION", r);
-        }
     }
 }

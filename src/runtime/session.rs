@@ -12,6 +12,7 @@ use super::lint;
 use super::params::{ParamValue, Resolved};
 use super::{Resolver, Script, Sources};
 use crate::bindings::Env;
+use crate::host::aws::AwsSettings;
 use crate::host::{Cancel, Ctx, Mode, Redact};
 use crate::report::{
     Event, HumanPrinter, JsonPrinter, Printer, Redactor, Reporter, Style, Verbosity,
@@ -34,6 +35,9 @@ pub struct Options {
     pub lib_dirs: Vec<PathBuf>,
     pub yes: bool,
     pub interactive: bool,
+    /// `--aws-profile`/`--aws-region`: the identity for IAM and STS.
+    pub aws_profile: Option<String>,
+    pub aws_region: Option<String>,
 }
 
 /// How a run ended, for the exit code.
@@ -99,6 +103,10 @@ impl Session {
             options.interactive,
             options.yes,
         ));
+        env.set_aws(AwsSettings {
+            profile: options.aws_profile.clone(),
+            region: options.aws_region.clone(),
+        });
         let mut dirs = options.lib_dirs.clone();
         dirs.extend(script_dir);
         let sources = Sources::default();
