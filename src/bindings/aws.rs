@@ -91,6 +91,21 @@ pub fn aws_module(env: &Rc<Env>) -> Module {
             Ok(())
         });
     let e = env.clone();
+    FuncRegistration::new("region")
+        .with_comments([
+            "/// The region IAM and STS calls use: `--aws-region`, `aws::configure`, else what the standard",
+            "/// chain resolves (`AWS_REGION`, the profile's `region`); `()` when none is configured.",
+        ])
+        .with_params_info(["Dynamic"])
+        .set_into_module(&mut m, move || -> Dynamic {
+            let settings = e.aws.borrow().clone();
+            match e.block_on(e.aws_clients.clients(&settings)) {
+                Ok(c) => c.config.region().map(|r| Dynamic::from(r.to_string())).unwrap_or(Dynamic::UNIT),
+                Err(_) => Dynamic::UNIT,
+            }
+        });
+
+    let e = env.clone();
     FuncRegistration::new("settings")
         .with_comments([
             "/// The profile and region set by `--aws-profile`/`--aws-region` or `aws::configure`;",

@@ -137,6 +137,22 @@ pub fn module(env: &Rc<Env>) -> Module {
                 .unwrap_or(Dynamic::UNIT))
         });
 
+    FuncRegistration::new("archive")
+        .with_comments([
+            "/// What an image archive (`docker save` output, `.tar` or `.tar.gz`) holds, read from its",
+            "/// `manifest.json` without loading it: `#{id, tags, gzipped}`. Compare `id` with a",
+            "/// container's `image_id` to tell whether that image is the one running.",
+        ])
+        .with_params_info(["path: &str", "Map"])
+        .set_into_module(&mut m, |path: &str| -> RhaiResult<Map> {
+            let info = docker::inspect_archive(Path::new(path)).map_err(host_error)?;
+            let mut map = Map::new();
+            map.insert("id".into(), info.id.into());
+            map.insert("tags".into(), info.tags.into_iter().map(Dynamic::from).collect::<Array>().into());
+            map.insert("gzipped".into(), info.gzipped.into());
+            Ok(map)
+        });
+
     let (e, c) = (env.clone(), conn.clone());
     FuncRegistration::new("load")
         .with_comments([

@@ -76,6 +76,20 @@ fn mkdir(env: &Env, path: Dynamic, opts: &Map) -> RhaiResult<Map> {
     done(env, "mkdir", &path, fs::mkdir(&env.ctx, &path, &o))
 }
 
+/// A looked-up account as a map; "no such account" is `()`, not an error.
+fn account(found: crate::host::HostResult<crate::host::users::Account>, id_key: &str) -> RhaiResult<Dynamic> {
+    match found {
+        Ok(a) => {
+            let mut map = Map::new();
+            map.insert("name".into(), a.name.map(Dynamic::from).unwrap_or(Dynamic::UNIT));
+            map.insert(id_key.into(), (a.id as i64).into());
+            Ok(map.into())
+        }
+        Err(e) if e.kind == crate::host::ErrorKind::NotFound => Ok(Dynamic::UNIT),
+        Err(e) => Err(host_error(e)),
+    }
+}
+
 pub fn module(env: &Rc<Env>) -> Module {
     let mut m = Module::new();
 
@@ -86,6 +100,24 @@ pub fn module(env: &Rc<Env>) -> Module {
         .with_params_info(["path: &str", "bool"])
         .set_into_module(&mut m, |path: &str| -> RhaiResult<bool> {
             fs::exists(path).map_err(host_error)
+        });
+
+    FuncRegistration::new("group")
+        .with_comments([
+            "/// The local group `name` (or numeric id) as `#{name, gid}`, or `()` when this host has no such group.",
+        ])
+        .with_params_info(["name: &str", "Dynamic"])
+        .set_into_module(&mut m, |name: &str| -> RhaiResult<Dynamic> {
+            account(crate::host::users::group(name), "gid")
+        });
+
+    FuncRegistration::new("user")
+        .with_comments([
+            "/// The local user `name` (or numeric id) as `#{name, uid}`, or `()` when this host has no such user.",
+        ])
+        .with_params_info(["name: &str", "Dynamic"])
+        .set_into_module(&mut m, |name: &str| -> RhaiResult<Dynamic> {
+            account(crate::host::users::user(name), "uid")
         });
 
     FuncRegistration::new("read")

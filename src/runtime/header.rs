@@ -100,8 +100,30 @@ pub fn header_text(source: &str) -> (String, usize) {
 /// Names the CLI itself reads from the environment (`RUNBOOK_PATH` …).
 pub const RESERVED_PARAM_NAMES: &[&str] = &["path", "lock_file", "log"];
 
+/// A module's `//!` prose (a stdlib module's documentation) is not a header:
+/// a header starts with a TOML key or table.
+fn looks_like_toml(text: &str) -> bool {
+    let Some(first) = text.lines().map(str::trim).find(|l| !l.is_empty() && !l.starts_with('#')) else {
+        return true;
+    };
+    if first.starts_with('[') {
+        return true;
+    }
+    match first.split_once('=') {
+        Some((key, _)) => {
+            let key = key.trim();
+            !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || "_-.\"".contains(c))
+        }
+        None => false,
+    }
+}
+
 pub fn parse_header(source: &str) -> Result<Header, HeaderError> {
     let (text, first_line) = header_text(source);
+    if !looks_like_toml(&text) {
+        let summary = text.lines().next().unwrap_or_default().trim().to_string();
+        return Ok(Header { summary, ..Header::default() });
+    }
     let raw: RawHeader = toml::from_str(&text).map_err(|e| {
         let line = e
             .span()
@@ -188,6 +210,13 @@ mod tests {
         let src = "//! summary = \"x\"\n//! oops\n";
         let e = parse_header(src).unwrap_err();
         assert_eq!(e.line, 2);
+    }
+
+    #[test]
+    fn module_prose_is_not_a_header() {
+        let h = parse_header("//! The Alation Agent procedure in plain Rhai.\n//! More prose.\nfn f() {}\n").unwrap();
+        assert_eq!(h.summary, "The Alation Agent procedure in plain Rhai.");
+        assert!(parse_header("//! summary = \n//! x\n").is_err());
     }
 
     #[test]
