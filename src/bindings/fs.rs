@@ -77,11 +77,17 @@ fn mkdir(env: &Env, path: Dynamic, opts: &Map) -> RhaiResult<Map> {
 }
 
 /// A looked-up account as a map; "no such account" is `()`, not an error.
-fn account(found: crate::host::HostResult<crate::host::users::Account>, id_key: &str) -> RhaiResult<Dynamic> {
+fn account(
+    found: crate::host::HostResult<crate::host::users::Account>,
+    id_key: &str,
+) -> RhaiResult<Dynamic> {
     match found {
         Ok(a) => {
             let mut map = Map::new();
-            map.insert("name".into(), a.name.map(Dynamic::from).unwrap_or(Dynamic::UNIT));
+            map.insert(
+                "name".into(),
+                a.name.map(Dynamic::from).unwrap_or(Dynamic::UNIT),
+            );
             map.insert(id_key.into(), (a.id as i64).into());
             Ok(map.into())
         }

@@ -43,14 +43,23 @@ fn check_needs(header: &Header, session: &Session) -> Result<(), CliError> {
         .filter(|c| !std::env::split_paths(&path).any(|d| d.join(c).is_file()))
         .collect();
     if !missing.is_empty() {
+        let fix = header.needs.hint.clone().unwrap_or_else(|| {
+            format!(
+                "install {} or run it on a host that has {}",
+                them(&missing),
+                them(&missing)
+            )
+        });
         return Err(CliError::Needs(format!(
-            "this playbook needs {} on PATH; install {} or run it on a host that has {}",
+            "this playbook needs {} on PATH, which this host does not have: {fix}",
             missing.join(", "),
-            if missing.len() == 1 { "it" } else { "them" },
-            if missing.len() == 1 { "it" } else { "them" },
         )));
     }
     Ok(())
+}
+
+fn them(list: &[&str]) -> &'static str {
+    if list.len() == 1 { "it" } else { "them" }
 }
 
 pub fn run(args: RunArgs, cancel: Cancel) -> Result<u8, CliError> {

@@ -32,6 +32,9 @@ pub struct Needs {
     pub root: bool,
     #[serde(default)]
     pub commands: Vec<String>,
+    /// What to tell the operator when a need is not met (e.g. "run it on the Alation Agent host").
+    #[serde(default)]
+    pub hint: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -103,7 +106,11 @@ pub const RESERVED_PARAM_NAMES: &[&str] = &["path", "lock_file", "log"];
 /// A module's `//!` prose (a stdlib module's documentation) is not a header:
 /// a header starts with a TOML key or table.
 fn looks_like_toml(text: &str) -> bool {
-    let Some(first) = text.lines().map(str::trim).find(|l| !l.is_empty() && !l.starts_with('#')) else {
+    let Some(first) = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('#'))
+    else {
         return true;
     };
     if first.starts_with('[') {
@@ -112,7 +119,10 @@ fn looks_like_toml(text: &str) -> bool {
     match first.split_once('=') {
         Some((key, _)) => {
             let key = key.trim();
-            !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || "_-.\"".contains(c))
+            !key.is_empty()
+                && key
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_-.\"".contains(c))
         }
         None => false,
     }
@@ -122,7 +132,10 @@ pub fn parse_header(source: &str) -> Result<Header, HeaderError> {
     let (text, first_line) = header_text(source);
     if !looks_like_toml(&text) {
         let summary = text.lines().next().unwrap_or_default().trim().to_string();
-        return Ok(Header { summary, ..Header::default() });
+        return Ok(Header {
+            summary,
+            ..Header::default()
+        });
     }
     let raw: RawHeader = toml::from_str(&text).map_err(|e| {
         let line = e
@@ -214,7 +227,10 @@ mod tests {
 
     #[test]
     fn module_prose_is_not_a_header() {
-        let h = parse_header("//! The Alation Agent procedure in plain Rhai.\n//! More prose.\nfn f() {}\n").unwrap();
+        let h = parse_header(
+            "//! The Alation Agent procedure in plain Rhai.\n//! More prose.\nfn f() {}\n",
+        )
+        .unwrap();
         assert_eq!(h.summary, "The Alation Agent procedure in plain Rhai.");
         assert!(parse_header("//! summary = \n//! x\n").is_err());
     }
