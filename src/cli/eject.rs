@@ -19,7 +19,11 @@ const MODE: FileMode = FileMode::from_bits_const(0o644);
 /// `source`, in order of first appearance, without a `.rhai` suffix and
 /// without repeats. Compiled with a plain engine: nothing is resolved or run.
 pub fn imports(source: &str) -> Result<Vec<String>, rhai::ParseError> {
-    let ast = rhai::Engine::new().compile(source)?;
+    let mut engine = rhai::Engine::new();
+    // The runtime's limits (runtime/engine.rs): a debug build's defaults are
+    // lower and refuse nesting the bundled stdlib has.
+    engine.set_max_expr_depths(256, 128);
+    let ast = engine.compile(source)?;
     let mut names: Vec<String> = Vec::new();
     ast.walk(&mut |path: &[ASTNode]| {
         if let Some(ASTNode::Stmt(Stmt::Import(x, _))) = path.last() {
@@ -182,6 +186,28 @@ mod tests {
             let dynamic = "x"; import dynamic as d;
         "#;
         assert_eq!(imports(src).unwrap(), ["alation", "aws/helpers", "inner"]);
+    }
+
+    #[test]
+    fn nesting_the_runtime_accepts_is_accepted() {
+        let src = r#"
+            fn f() {
+                for c in [1] {
+                    if true {
+                        let r = g(c, [1], #{a: #{b: [1, [2, [3, [4, [5, [6, [7]]]]]]]}});
+                    }
+                }
+            }
+            import "x" as x;
+        "#;
+        assert_eq!(imports(src).unwrap(), ["x"]);
+    }
+
+    #[test]
+    fn every_bundled_playbook_parses() {
+        for (name, text) in catalog::playbooks() {
+            stdlib_closure(name, text).unwrap();
+        }
     }
 
     #[test]
