@@ -104,3 +104,54 @@ fn help_has_examples() {
     assert!(out.stdout.contains("Example"), "{}", out.stdout);
     assert!(out.stdout.contains("--force"), "{}", out.stdout);
 }
+
+#[test]
+fn secrets_manager_playbook_brings_its_stdlib_and_checks_from_the_site() {
+    let t = Test::new();
+    let site = t.path().join("site");
+    let out = Test::new()
+        .args([
+            "eject",
+            "alation-agent/secrets-manager-iam-user",
+            site.to_str().unwrap(),
+        ])
+        .run();
+    assert_eq!(out.code, 0, "{out:?}");
+    let copy = site.join("secrets-manager-iam-user.rhai");
+    assert_eq!(
+        std::fs::read_to_string(&copy).unwrap(),
+        bundled("playbooks/alation-agent/secrets-manager-iam-user.rhai")
+    );
+    let module = site.join("alation.rhai");
+    assert_eq!(
+        std::fs::read_to_string(&module).unwrap(),
+        bundled("stdlib/alation.rhai")
+    );
+    assert_eq!(mode(&module), 0o644);
+    assert!(out.stdout.contains("stdlib module \"alation\""), "{out:?}");
+
+    let out = Test::new()
+        .args([
+            "check",
+            copy.to_str().unwrap(),
+            "--lib",
+            site.to_str().unwrap(),
+        ])
+        .run();
+    assert_eq!(out.code, 0, "{out:?}");
+
+    // A script in the site folder imports the site copy of the module, not
+    // the bundled one: a function only the site copy has is found.
+    let mut text = std::fs::read_to_string(&module).unwrap();
+    text.push_str("\nfn site_only() { \"site\" }\n");
+    std::fs::write(&module, text).unwrap();
+    let user = t.path().join("site/uses-site.rhai");
+    std::fs::write(
+        &user,
+        "import \"alation\" as alation;\nprint(\"from the \" + alation::site_only());\n",
+    )
+    .unwrap();
+    let out = Test::new().args(["run", user.to_str().unwrap()]).run();
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(out.stdout.contains("from the site"), "{out:?}");
+}
