@@ -24,7 +24,8 @@ Exit codes:
         "  runbook show alation-agent/secrets-manager-iam-user\n",
         "  runbook run examples/hello --set who=operator\n",
         "  runbook run alation-agent/secrets-manager-iam-user --check --diff\n",
-        "  runbook eval 'version::at_least(\"1.7.2.4360\", \"1.7.2\")'\n\n",
+        "  runbook eval 'version::at_least(\"1.7.2.4360\", \"1.7.2\")'\n",
+        "  runbook eject alation-agent/secrets-manager-iam-user ./site\n\n",
         "Exit codes: 0 success, 1 step failed, 2 usage/parse/parameter error, 3 pending changes (--check --detailed-exitcode), 130 interrupted"
     )
 )]
@@ -106,6 +107,26 @@ pub enum Command {
         "History: $XDG_STATE_HOME/runbook/history (never lines holding a secret)."
     ))]
     Repl(ReplArgs),
+    /// Copy a bundled playbook and the stdlib modules it imports into a folder, to adapt
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  runbook eject examples/hello ./site\n",
+        "  runbook eject alation-agent/secrets-manager-iam-user ./site\n",
+        "  runbook run ./site/secrets-manager-iam-user.rhai --check\n",
+        "  runbook eject examples/hello ./site --force      (overwrite earlier copies)\n\n",
+        "The playbook is written as DIR/<last part of its name>.rhai, each imported stdlib module\n",
+        "as DIR/<module>.rhai (mode 0644). Running the copy resolves `import` from DIR first,\n",
+        "then the bundled stdlib. Existing files are left alone unless --force is given (exit 2)."
+    ))]
+    Eject {
+        /// Bundled playbook name (see `runbook list`)
+        playbook: String,
+        /// Folder to copy into (created if missing)
+        dir: PathBuf,
+        /// Overwrite files that already exist
+        #[arg(long)]
+        force: bool,
+    },
     /// Print a shell completion script
     #[command(
         after_help = "Examples:\n  runbook completions bash > /etc/bash_completion.d/runbook\n  runbook completions zsh > \"${fpath[1]}/_runbook\""

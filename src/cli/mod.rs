@@ -3,6 +3,7 @@
 mod args;
 mod check;
 mod doc;
+mod eject;
 mod error;
 mod eval;
 mod list;
@@ -73,6 +74,11 @@ fn dispatch(cli: Cli) -> Result<u8, CliError> {
             definitions,
             markdown,
         } => doc::doc(name.as_deref(), definitions.as_deref(), markdown),
+        Command::Eject {
+            playbook,
+            dir,
+            force,
+        } => eject::eject(&playbook, &dir, force),
         Command::Completions { shell } => {
             clap_complete::generate(
                 shell,
