@@ -138,6 +138,62 @@ pub fn register(engine: &mut Engine, env: &Rc<Env>) {
             e.ctx.cancel.sleep(d).map_err(host_error)
         });
 
+    for with_fix in [false, true] {
+        let e = env.clone();
+        let params: &[&str] = if with_fix {
+            &[
+                "name: &str",
+                "passed: bool",
+                "detail: &str",
+                "fix: &str",
+                "bool",
+            ]
+        } else {
+            &["name: &str", "passed: bool", "detail: &str", "bool"]
+        };
+        let reg = FuncRegistration::new("verdict")
+            .with_comments([
+                "/// Reports one diagnosis as a PASS/FAIL row (JSON: a `check` event) and returns `passed`.",
+                "/// The run exits 1 when any verdict failed; `fix` tells the operator what to do about it.",
+                "///",
+                "/// `verdict(\"credentials file mode\", st.mode == \"0540\", st.mode, \"chmod 540 …\");`",
+            ])
+            .with_params_info(params.iter().copied());
+        if with_fix {
+            reg.register_into_engine(
+                engine,
+                move |name: &str, passed: bool, detail: &str, fix: &str| {
+                    e.reporter.check(name, passed, detail, Some(fix));
+                    passed
+                },
+            );
+        } else {
+            reg.register_into_engine(engine, move |name: &str, passed: bool, detail: &str| {
+                e.reporter.check(name, passed, detail, None);
+                passed
+            });
+        }
+    }
+
+    let e = env.clone();
+    FuncRegistration::new("show_secret")
+        .with_comments([
+            "/// Shows a secret once, on the terminal only (written to /dev/tty, never to the output,",
+            "/// the log or JSON). Fails without a terminal: hand the secret over in a file instead.",
+        ])
+        .with_params_info(["label: &str", "secret: Secret", "()"])
+        .register_into_engine(engine, move |label: &str, secret: Secret| -> RhaiResult<()> {
+            if !e.interactive {
+                return Err(no_tty(
+                    &format!("show {label}"),
+                    "write it to a hand-over file (mode 0600) instead",
+                ));
+            }
+            prompt::show_on_tty(label, &secret).map_err(|err| invalid(format!("cannot write to the terminal: {err}")))?;
+            e.reporter.message(Level::Info, &format!("{label} was shown once on the terminal"));
+            Ok(())
+        });
+
     let e = env.clone();
     FuncRegistration::new("check_mode")
         .with_comments(["/// True in check mode (`--check`): nothing will be changed."])

@@ -94,6 +94,10 @@ pub fn run(args: RunArgs, cancel: Cancel) -> Result<u8, CliError> {
     let interrupted = matches!(result, Err(RunError::Interrupted));
     session.reporter.recap(check, result.is_err(), interrupted);
     match result {
+        Ok(_) if session.reporter.checks().1 > 0 => Err(CliError::Needs(format!(
+            "{} check(s) failed; each FAIL line says how to fix it",
+            session.reporter.checks().1
+        ))),
         Ok(_) => {
             let pending = session.reporter.counts().would_change > 0;
             Ok(if check && args.detailed_exitcode && pending {

@@ -82,12 +82,21 @@ pub enum Event {
     Value {
         text: String,
     },
+    /// One diagnosis of a read-only check (the `doctor` playbook): pass or fail, and the fix.
+    Check {
+        name: String,
+        passed: bool,
+        detail: String,
+        fix: Option<String>,
+    },
     Recap {
         counts: Counts,
         duration: Duration,
         check: bool,
         failed: bool,
         interrupted: bool,
+        /// Diagnoses reported with `verdict()`: passed and failed.
+        checks: (u64, u64),
     },
 }
 
@@ -129,6 +138,17 @@ impl Event {
                 text: f(&text),
             },
             Event::Value { text } => Event::Value { text: f(&text) },
+            Event::Check {
+                name,
+                passed,
+                detail,
+                fix,
+            } => Event::Check {
+                name: f(&name),
+                passed,
+                detail: f(&detail),
+                fix: fix.as_deref().map(f),
+            },
             recap @ Event::Recap { .. } => recap,
         }
     }

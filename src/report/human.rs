@@ -104,16 +104,35 @@ impl<W: Write> Printer for HumanPrinter<W> {
                 self.line(&rendered);
             }
             Event::Value { text } => self.line(text),
+            Event::Check {
+                name,
+                passed,
+                detail,
+                fix,
+            } => {
+                let mark = if *passed {
+                    s.status(Status::Ok).replace("ok", "PASS")
+                } else {
+                    s.error("FAIL")
+                };
+                let text = format!("  {mark}  {name:<34} {detail}");
+                self.line(&text);
+                if let (false, Some(fix)) = (passed, fix) {
+                    let text = format!("        fix: {fix}");
+                    self.line(&text);
+                }
+            }
             Event::Recap {
                 counts,
                 duration,
                 check,
                 failed,
                 interrupted,
+                checks,
             } => {
                 let verdict = if *interrupted {
                     s.error("interrupted")
-                } else if *failed {
+                } else if *failed || checks.1 > 0 {
                     s.error("failed")
                 } else if *check {
                     s.bold("check complete")
@@ -130,6 +149,10 @@ impl<W: Write> Printer for HumanPrinter<W> {
                     format_duration(*duration)
                 );
                 self.line(&text);
+                if checks.0 + checks.1 > 0 {
+                    let text = format!("checks: {} passed, {} failed", checks.0, checks.1);
+                    self.line(&text);
+                }
             }
         }
         let _ = self.out.flush();

@@ -45,16 +45,30 @@ pub fn to_json(event: &Event) -> Value {
             json!({"event": "message", "level": level.as_str(), "text": text})
         }
         Event::Value { text } => json!({"event": "value", "text": text}),
+        Event::Check {
+            name,
+            passed,
+            detail,
+            fix,
+        } => json!({
+            "event": "check",
+            "name": name,
+            "passed": passed,
+            "detail": detail,
+            "fix": fix,
+        }),
         Event::Recap {
             counts,
             duration,
             check,
             failed,
             interrupted,
+            checks,
         } => json!({
             "event": "recap", "ok": counts.ok, "changed": counts.changed, "would_change": counts.would_change,
             "failed": counts.failed, "skipped": counts.skipped, "duration_ms": duration.as_millis() as u64,
-            "check": check, "success": !failed && !interrupted, "interrupted": interrupted,
+            "check": check, "success": !failed && !interrupted && checks.1 == 0, "interrupted": interrupted,
+            "checks_passed": checks.0, "checks_failed": checks.1,
         }),
     };
     v["v"] = json!(SCHEMA_VERSION);

@@ -56,3 +56,11 @@ pub fn ask_secret(prompt: &str) -> std::io::Result<Secret> {
     let _ = termios::tcsetattr(&stdin, SetArg::TCSANOW, &saved);
     line.map(Secret::new)
 }
+
+/// Writes `label: secret` straight to the controlling terminal, bypassing
+/// stdout, stderr and every printer, so it reaches a person and no log.
+pub fn show_on_tty(label: &str, secret: &Secret) -> std::io::Result<()> {
+    let mut tty = std::fs::OpenOptions::new().write(true).open("/dev/tty")?;
+    writeln!(tty, "{label}: {}", secret.expose())?;
+    tty.flush()
+}

@@ -19,6 +19,8 @@ pub struct Reporter {
     printer: RefCell<Box<dyn Printer>>,
     redactor: Rc<Redactor>,
     counts: RefCell<Counts>,
+    /// Diagnoses reported with `verdict()`: (passed, failed).
+    checks: Cell<(u64, u64)>,
     steps: Cell<usize>,
     open: RefCell<Vec<OpenStep>>,
     started: Instant,
@@ -49,6 +51,7 @@ impl Reporter {
             printer: RefCell::new(printer),
             redactor,
             counts: RefCell::new(Counts::default()),
+            checks: Cell::new((0, 0)),
             steps: Cell::new(0),
             open: RefCell::new(Vec::new()),
             started: Instant::now(),
@@ -85,6 +88,24 @@ impl Reporter {
             }
         }
         self.emit(Event::Op(op));
+    }
+
+    /// Records one diagnosis; a failure makes the run exit 1 at the end.
+    pub fn check(&self, name: &str, passed: bool, detail: &str, fix: Option<&str>) {
+        let (p, f) = self.checks.get();
+        self.checks
+            .set(if passed { (p + 1, f) } else { (p, f + 1) });
+        self.emit(Event::Check {
+            name: name.to_string(),
+            passed,
+            detail: detail.to_string(),
+            fix: fix.map(str::to_string),
+        });
+    }
+
+    /// (passed, failed) diagnoses so far.
+    pub fn checks(&self) -> (u64, u64) {
+        self.checks.get()
     }
 
     pub fn step_start(&self, title: &str) -> usize {
@@ -140,6 +161,7 @@ impl Reporter {
             check,
             failed,
             interrupted,
+            checks: self.checks.get(),
         });
     }
 
