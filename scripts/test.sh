@@ -61,6 +61,6 @@ scripts/sandbox.sh up "$name" >/dev/null
 export SANDBOX_NAME="$name"
 
 step "tests (inside the sandbox)"
-if [ $# -eq 0 ]; then cargo build --locked --tests --benches; fi
+
 export CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUNNER="$ROOT/scripts/sandbox-runner.sh"
 cargo test --locked --no-fail-fast "$@"

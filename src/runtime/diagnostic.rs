@@ -75,7 +75,14 @@ fn hint_for(err: &EvalAltResult) -> Option<String> {
 }
 
 /// Builds the diagnostic for a runtime error raised while running `main_source`.
-pub fn from_eval(err: &EvalAltResult, main_source: &str, sources: &Sources) -> Diagnostic {
+/// `last_host_call` is where the last host-module call was made: the place of a
+/// host error, which Rhai leaves without a position.
+pub fn from_eval(
+    err: &EvalAltResult,
+    main_source: &str,
+    sources: &Sources,
+    last_host_call: Option<(String, Position)>,
+) -> Diagnostic {
     let mut notes = Vec::new();
     let mut current = main_source.to_string();
     let mut err = err;
@@ -120,6 +127,16 @@ pub fn from_eval(err: &EvalAltResult, main_source: &str, sources: &Sources) -> D
         other => strip_position(&other.to_string()),
     };
     let location = locate(&current, err.position(), sources)
+        .or_else(|| {
+            // A host error: where the last host call was made, in whichever file.
+            let (file, pos) = last_host_call?;
+            let file = if file.is_empty() {
+                main_source.to_string()
+            } else {
+                file
+            };
+            locate(&file, pos, sources)
+        })
         .or_else(|| last_call.and_then(|(file, pos)| locate(&file, pos, sources)));
     Diagnostic {
         message,

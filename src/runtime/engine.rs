@@ -5,7 +5,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::rc::Rc;
 
-use rhai::{Dynamic, Engine, Module, Shared};
+use std::cell::RefCell;
+
+use rhai::debugger::DebuggerCommand;
+use rhai::{ASTNode, Dynamic, Engine, Expr, Module, Position, Shared, Stmt};
 
 use super::{Resolver, Sources};
 use crate::bindings::{self, Env};
@@ -21,8 +24,36 @@ pub fn function_names(module: &Module) -> BTreeSet<String> {
         .collect()
 }
 
+/// Where the last host-module call (`fs::write(…)`, `iam::…`) was made. Rhai
+/// leaves errors of qualified native calls without a position; this fills it.
+pub type LastCall = Rc<RefCell<Option<(String, Position)>>>;
+
+fn track_host_calls(engine: &mut Engine, last: LastCall) {
+    // Marked "volatile" (deprecated as a warning) by Rhai; pinned by Cargo.lock and
+    // covered by the diagnostics tests, which fail if the positions go missing.
+    #[allow(deprecated)]
+    engine.register_debugger(
+        |_, dbg| dbg,
+        move |_ctx, _event, node, source, _pos| {
+            let call = match node {
+                ASTNode::Expr(Expr::FnCall(x, pos)) | ASTNode::Stmt(Stmt::FnCall(x, pos)) => {
+                    Some((x, *pos))
+                }
+                _ => None,
+            };
+            if let Some((x, pos)) = call {
+                if !x.namespace.is_empty() {
+                    *last.borrow_mut() = Some((source.unwrap_or_default().to_string(), pos));
+                }
+            }
+            Ok(DebuggerCommand::StepInto)
+        },
+    );
+}
+
 pub fn build(
     env: &Rc<Env>,
+    last_call: LastCall,
     lib_dirs: Vec<PathBuf>,
     sources: &Sources,
 ) -> (Engine, ModuleIndex, Vec<(String, Shared<Module>)>) {
@@ -43,6 +74,7 @@ pub fn build(
         };
         reporter.message(Level::Debug, &format!("{at}{text}"));
     });
+    track_host_calls(&mut engine, last_call);
     let cancel = env.ctx.cancel.clone();
     engine.on_progress(move |_| cancel.is_cancelled().then(|| Dynamic::from("interrupted")));
 

@@ -60,6 +60,7 @@ pub struct Session {
     pub options: Options,
     pub cancel: Cancel,
     resolver_dirs: Vec<PathBuf>,
+    last_call: engine::LastCall,
 }
 
 impl Session {
@@ -110,7 +111,9 @@ impl Session {
         let mut dirs = options.lib_dirs.clone();
         dirs.extend(script_dir);
         let sources = Sources::default();
-        let (engine, index, modules) = engine::build(&env, dirs.clone(), &sources);
+        let last_call = engine::LastCall::default();
+        let (engine, index, modules) =
+            engine::build(&env, last_call.clone(), dirs.clone(), &sources);
         Session {
             engine,
             env,
@@ -122,6 +125,7 @@ impl Session {
             options,
             cancel,
             resolver_dirs: dirs,
+            last_call,
         }
     }
 
@@ -196,6 +200,7 @@ impl Session {
 
     /// Runs a compiled script in `scope`; errors become diagnostics.
     pub fn eval(&self, scope: &mut Scope, ast: &AST) -> Result<Dynamic, RunError> {
+        *self.last_call.borrow_mut() = None;
         let main = ast.source().unwrap_or("<input>").to_string();
         self.engine
             .eval_ast_with_scope::<Dynamic>(scope, ast)
@@ -207,7 +212,8 @@ impl Session {
         {
             return RunError::Interrupted;
         }
-        let mut d = diagnostic::from_eval(e, main, &self.sources);
+        let last = self.last_call.borrow().clone();
+        let mut d = diagnostic::from_eval(e, main, &self.sources, last);
         d.message = self.redactor.redact(&d.message);
         if let Some(loc) = &mut d.location {
             loc.snippet = loc.snippet.as_deref().map(|s| self.redactor.redact(s));
