@@ -164,3 +164,28 @@ fn without_a_tty_it_reads_stdin_and_stops_at_the_first_error() {
     assert!(!out.stdout.contains("not reached"));
     assert!(out.stderr.contains("stop here"), "{}", out.stderr);
 }
+
+#[test]
+fn tab_after_fs_offers_chmod() {
+    let mut r = start(&[]);
+    r.pty.send("fs::chm").unwrap();
+    r.pty.send("\t").unwrap();
+    r.pty.flush().unwrap();
+    r.expect("fs::chmod");
+    r.pty.send_control('c').unwrap();
+    r.line(":quit");
+}
+
+#[test]
+fn check_mode_write_reports_would_change_and_creates_nothing() {
+    let mut r = start(&[]);
+    let target = r._home.path().join("planned.txt");
+    r.line(":check on");
+    r.expect("runbook[check]>");
+    r.need_prompt = false;
+    r.line(&format!("fs::write(\"{}\", \"hello\").status", target.display()));
+    r.expect("would_change");
+    r.line(":quit");
+    r.pty.exp_eof().unwrap();
+    assert!(!target.exists(), "check mode created the file");
+}
