@@ -69,6 +69,26 @@ fn moto(method: &str, path: &str, body: &str) -> String {
         .unwrap_or_default()
 }
 
+/// Creates a secret in moto (Secrets Manager's JSON protocol; moto ignores the signature).
+fn create_secret(name: &str, value: &str) {
+    let url = std::env::var("AWS_ENDPOINT_URL").unwrap();
+    let host = url
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_string();
+    let body = format!("{{\"Name\":\"{name}\",\"SecretString\":\"{value}\"}}");
+    let mut s = TcpStream::connect(&host).unwrap();
+    write!(
+        s,
+        "POST / HTTP/1.1\r\nHost: {host}\r\nX-Amz-Target: secretsmanager.CreateSecret\r\nContent-Type: application/x-amz-json-1.1\r\nAuthorization: AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/secretsmanager/aws4_request, SignedHeaders=host, Signature=0\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    assert!(out.starts_with("HTTP/1.1 200"), "{out}");
+}
+
 /// Everything a run could change: AWS (moto's whole state), containers, the credentials folder.
 fn world() -> (String, String, Option<String>) {
     let mut aws: serde_json::Value =
@@ -482,4 +502,57 @@ fn prerequisite_failures_stop_before_any_change_and_name_the_fix() {
     assert!(run.stderr.contains("Alation Agent host"), "{}", run.stderr);
 
     assert_eq!(world(), before, "a failed prerequisite changed something");
+}
+
+#[test]
+fn the_written_profile_reads_the_test_secret_and_a_wrong_one_fails_clearly() {
+    let Some(_g) = agent_host() else { return };
+    create_secret("db/password", "hunter2hunter2value");
+    let run = playbook(&[
+        "--set",
+        &format!("addon_archive={}", archive(OLD)),
+        "--set",
+        "test_secret=db/password",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(
+        run.stdout.contains("and can read db/password"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        !run.all().contains("hunter2hunter2value"),
+        "the test secret's value was printed"
+    );
+
+    let wrong = playbook(&[
+        "--set",
+        &format!("addon_archive={}", archive(OLD)),
+        "--set",
+        "test_secret=db/nope",
+    ]);
+    assert_eq!(wrong.code, 1, "{}", wrong.all());
+    assert!(wrong.stdout.contains("failed step 6"), "{}", wrong.stdout);
+    assert!(wrong.stderr.contains("db/nope"), "{}", wrong.stderr);
+}
+
+#[test]
+fn restarting_the_agent_without_a_terminal_needs_yes() {
+    let Some(_g) = agent_host() else { return };
+    let run = runbook(
+        &[
+            "run",
+            PLAYBOOK,
+            "--set",
+            "user_name=agent-e2e",
+            "--set",
+            &format!("addon_archive={}", archive(OLD)),
+        ],
+        |_| {},
+    );
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(run.stderr.contains("--yes"), "{}", run.stderr);
+    assert!(run.stdout.contains("failed step 4"), "{}", run.stdout);
+    // Nothing after the refused restart ran: no key was created.
+    assert_eq!(eval(&format!("iam::access_keys(\"{USER}\").len()")), "0");
 }

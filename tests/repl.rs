@@ -183,7 +183,10 @@ fn check_mode_write_reports_would_change_and_creates_nothing() {
     r.line(":check on");
     r.expect("runbook[check]>");
     r.need_prompt = false;
-    r.line(&format!("fs::write(\"{}\", \"hello\").status", target.display()));
+    r.line(&format!(
+        "fs::write(\"{}\", \"hello\").status",
+        target.display()
+    ));
     r.expect("would_change");
     r.line(":quit");
     r.pty.exp_eof().unwrap();

@@ -137,7 +137,18 @@ pub async fn get_value(
                 })
         },
     )
-    .await?;
+    .await
+    .map_err(|mut e| {
+        // Name the secret: the SDK's message does not.
+        e.message = format!("secret '{id}': {}", e.message);
+        if e.kind == crate::host::ErrorKind::NotFound && e.hint.is_none() {
+            e.hint = Some(format!(
+                "check the name or ARN and the region ({}); a secret is found only in its own region",
+                opts.region.as_deref().unwrap_or("the configured one")
+            ));
+        }
+        e
+    })?;
     let Some(text) = out.secret_string() else {
         return Err(HostError::invalid(format!(
             "secret {id} holds binary data; only string secrets are supported"
