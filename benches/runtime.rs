@@ -4,23 +4,11 @@
 
 use std::time::{Duration, Instant};
 
-use runbook::host::{Cancel, Mode};
-use runbook::report::Verbosity;
-use runbook::runtime::{Options, Output, Script, Session, catalog};
+use runbook::host::Cancel;
+use runbook::runtime::{Options, Script, Session, catalog};
 
 fn options() -> Options {
-    Options {
-        mode: Mode::Check,
-        diff: false,
-        output: Output::Human,
-        verbosity: Verbosity::Quiet,
-        color: false,
-        lib_dirs: Vec::new(),
-        yes: false,
-        interactive: false,
-        aws_profile: None,
-        aws_region: None,
-    }
+    Options::inspect()
 }
 
 fn measure(name: &str, target_ms: f64, runs: u32, mut f: impl FnMut()) {

@@ -158,3 +158,51 @@ fn completions_are_generated() {
         &out.stdout[..200.min(out.stdout.len())]
     );
 }
+
+#[test]
+fn json_output_of_a_failed_run_carries_the_error() {
+    let t = Test::new();
+    let p = t.file("f.rhai", "step(\"a\", || {\n    fail(\"no luck\");\n});\n");
+    let out = t
+        .args(["run", p.to_str().unwrap(), "--output", "json"])
+        .run();
+    assert_eq!(out.code, 1, "{out:?}");
+    let events: Vec<serde_json::Value> = out
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let error = events
+        .iter()
+        .find(|e| e["event"] == "error")
+        .expect("an error event");
+    assert_eq!(error["message"], "no luck");
+    assert!(
+        error["location"].as_str().unwrap().ends_with("f.rhai:2:5"),
+        "{error}"
+    );
+    let recap = events.last().unwrap();
+    assert_eq!(
+        (recap["event"].as_str(), recap["success"].as_bool()),
+        (Some("recap"), Some(false))
+    );
+}
+
+#[test]
+fn diff_shows_changed_content_with_secrets_masked() {
+    let t = Test::new();
+    let f = t.file("conf.txt", "a=1\nb=2\n");
+    let code = format!(
+        "fs::write(\"{}\", \"a=1\\nb=3\\n\"); fs::write(\"{}\", secret(\"topsecretvalue\"))",
+        f.display(),
+        t.path().join("s.txt").display()
+    );
+    let out = t.args(["eval", "--diff", &code]).run();
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        out.stdout.contains("-b=2") && out.stdout.contains("+b=3"),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.all().contains("topsecretvalue"), "{}", out.stdout);
+}

@@ -5,9 +5,9 @@ use std::path::PathBuf;
 use super::error::{CliError, EXIT_OK};
 use super::options;
 use super::run::header_of;
-use crate::host::{Cancel, Mode};
-use crate::report::{Style, Verbosity};
-use crate::runtime::{Options, Output, Session, catalog};
+use crate::host::Cancel;
+use crate::report::Style;
+use crate::runtime::{Options, Session, catalog};
 
 pub fn check(paths: &[String], lib: &[PathBuf], style: Style) -> Result<u8, CliError> {
     let mut errors = 0usize;
@@ -26,16 +26,9 @@ pub fn check(paths: &[String], lib: &[PathBuf], style: Style) -> Result<u8, CliE
             failed = true;
         }
         let opts = Options {
-            mode: Mode::Check,
-            diff: false,
-            output: Output::Human,
-            verbosity: Verbosity::Quiet,
             color: style.color,
             lib_dirs: options::lib_dirs(lib),
-            yes: false,
-            interactive: false,
-            aws_profile: None,
-            aws_region: None,
+            ..Options::inspect()
         };
         let session = Session::new(opts, script.dir().map(Into::into), Cancel::new());
         if let Err(diags) = session.compile(&script) {

@@ -6,9 +6,8 @@ use std::path::Path;
 use serde_json::Value;
 
 use super::error::{CliError, EXIT_OK};
-use crate::host::{Cancel, Mode};
-use crate::report::Verbosity;
-use crate::runtime::{Options, Output, Session, catalog};
+use crate::host::Cancel;
+use crate::runtime::{Options, Session, catalog};
 
 /// One documented function.
 #[derive(Debug, Clone)]
@@ -37,19 +36,7 @@ fn strip_doc(lines: &[String]) -> Vec<String> {
 }
 
 fn quiet_session() -> Session {
-    let opts = Options {
-        mode: Mode::Check,
-        diff: false,
-        output: Output::Human,
-        verbosity: Verbosity::Quiet,
-        color: false,
-        lib_dirs: Vec::new(),
-        yes: false,
-        interactive: false,
-        aws_profile: None,
-        aws_region: None,
-    };
-    Session::new(opts, None, Cancel::new())
+    Session::new(Options::inspect(), None, Cancel::new())
 }
 
 /// Host and global functions from the engine, then stdlib functions.

@@ -92,6 +92,16 @@ pub fn run(args: RunArgs, cancel: Cancel) -> Result<u8, CliError> {
     }
     let result = session.eval(&mut Scope::new(), &ast);
     let interrupted = matches!(result, Err(RunError::Interrupted));
+    if let Err(RunError::Failed(d)) = &result {
+        session.emit(Event::Error {
+            message: d.message.clone(),
+            location: d
+                .location
+                .as_ref()
+                .map(|l| format!("{}:{}:{}", l.file, l.line, l.column)),
+            hint: d.hint.clone(),
+        });
+    }
     session.reporter.recap(check, result.is_err(), interrupted);
     match result {
         Ok(_) if session.reporter.checks().1 > 0 => Err(CliError::Needs(format!(

@@ -89,6 +89,13 @@ pub enum Event {
         detail: String,
         fix: Option<String>,
     },
+    /// Why the run failed, for machines (people read the diagnostic on stderr).
+    Error {
+        message: String,
+        /// `file:line:col`, when known.
+        location: Option<String>,
+        hint: Option<String>,
+    },
     Recap {
         counts: Counts,
         duration: Duration,
@@ -148,6 +155,15 @@ impl Event {
                 passed,
                 detail: f(&detail),
                 fix: fix.as_deref().map(f),
+            },
+            Event::Error {
+                message,
+                location,
+                hint,
+            } => Event::Error {
+                message: f(&message),
+                location,
+                hint: hint.as_deref().map(f),
             },
             recap @ Event::Recap { .. } => recap,
         }

@@ -104,6 +104,8 @@ impl<W: Write> Printer for HumanPrinter<W> {
                 self.line(&rendered);
             }
             Event::Value { text } => self.line(text),
+            // People get the full diagnostic on stderr, with the source line.
+            Event::Error { .. } => {}
             Event::Check {
                 name,
                 passed,

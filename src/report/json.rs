@@ -45,6 +45,16 @@ pub fn to_json(event: &Event) -> Value {
             json!({"event": "message", "level": level.as_str(), "text": text})
         }
         Event::Value { text } => json!({"event": "value", "text": text}),
+        Event::Error {
+            message,
+            location,
+            hint,
+        } => json!({
+            "event": "error",
+            "message": message,
+            "location": location,
+            "hint": hint,
+        }),
         Event::Check {
             name,
             passed,

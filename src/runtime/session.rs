@@ -40,6 +40,25 @@ pub struct Options {
     pub aws_region: Option<String>,
 }
 
+impl Options {
+    /// For tools that compile or inspect but never run a playbook (`check`,
+    /// `doc`, benchmarks): check mode, quiet, no colour, no questions.
+    pub fn inspect() -> Self {
+        Options {
+            mode: Mode::Check,
+            diff: false,
+            output: Output::Human,
+            verbosity: Verbosity::Quiet,
+            color: false,
+            lib_dirs: Vec::new(),
+            yes: false,
+            interactive: false,
+            aws_profile: None,
+            aws_region: None,
+        }
+    }
+}
+
 /// How a run ended, for the exit code.
 #[derive(Debug)]
 pub enum RunError {
