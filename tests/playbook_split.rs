@@ -277,9 +277,9 @@ fn assert_converged(id: &str, secret: &str) {
         (id.to_string(), secret.to_string())
     );
     assert_eq!(keys_of_user(), format!("[\"{id}:Active\"]"));
-    let attached = eval(&format!(
-        "let p = iam::policy(\"read_secrets_policy\"); `${{p.attachment_count}} ${{p.document.Statement[0].Action}} ${{p.document.Statement[0].Resource}}`"
-    ));
+    let attached = eval(
+        "let p = iam::policy(\"read_secrets_policy\"); `${p.attachment_count} ${p.document.Statement[0].Action} ${p.document.Statement[0].Resource}`",
+    );
     let attached = attached.trim_matches('"');
     assert!(
         attached.starts_with("1 ") && attached.contains("secretsmanager:GetSecretValue"),
@@ -586,4 +586,97 @@ fn agent_setup_takes_the_key_id_and_the_secret_from_the_environment() {
             run.all()
         );
     }
+}
+
+#[test]
+fn a_key_whose_hand_over_fails_is_deleted_again() {
+    let Some(_g) = agent_host() else { return };
+    // A folder the unprivileged admin cannot write to: the key is created, the
+    // write fails, and the key must not survive (AWS shows its secret only once).
+    let ws = Workstation::new();
+    let locked = tempfile::tempdir().unwrap();
+    let target = locked.path().join("alation-key.ini");
+    let run = ws.iam_user(&["--set", &format!("handover_file={}", target.display())]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(
+        run.stdout
+            .contains("changed      iam::create_access_key agent-e2e"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("changed      iam::delete_access_key agent-e2e"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(keys_of_user(), "[]", "an orphan key is left");
+    assert!(!target.exists());
+}
+
+/// The operator asks to see the key: it goes to the terminal only. `script`
+/// gives the run a pseudo-terminal; stdout goes to a file, which must not
+/// hold the secret.
+#[test]
+fn show_key_shows_the_secret_on_the_terminal_only_and_once() {
+    let Some(_g) = agent_host() else { return };
+    if Command::new("script").arg("--version").output().is_err() {
+        panic!("`script` (util-linux) is needed for a pseudo-terminal");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("stdout.txt");
+    let lock = dir.path().join("runbook.lock");
+    let run_on_tty = || {
+        let cmd = format!(
+            "{} run {IAM_USER} --set user_name={USER} --set show_key=true > {}",
+            common::bin(),
+            out.display()
+        );
+        let mut child = Command::new("script")
+            .args(["-qec", &cmd, "/dev/null"])
+            .env("NO_COLOR", "1")
+            .env("RUNBOOK_LOCK_FILE", &lock)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The question before the key is made: yes.
+        child.stdin.take().unwrap().write_all(b"y\n").unwrap();
+        let o = child.wait_with_output().unwrap();
+        (
+            o.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            std::fs::read_to_string(&out).unwrap_or_default(),
+        )
+    };
+    let (code, tty, stdout) = run_on_tty();
+    assert_eq!(code, 0, "terminal:\n{tty}\nstdout:\n{stdout}");
+    let keys = keys_of_user();
+    let id = keys
+        .trim_matches(|c| c == '[' || c == ']' || c == '"')
+        .trim_end_matches(":Active")
+        .to_string();
+    assert!(id.starts_with("AKIA"), "{keys}");
+    let shown = tty
+        .lines()
+        .find_map(|l| {
+            l.split_once("it is shown only once: ")
+                .map(|(_, s)| s.trim().to_string())
+        })
+        .unwrap_or_else(|| panic!("no secret on the terminal:\n{tty}"));
+    assert!(shown.len() >= 20, "{shown}");
+    assert!(tty.contains(&id), "{tty}");
+    assert!(
+        !stdout.contains(&shown),
+        "the secret reached stdout:\n{stdout}"
+    );
+    assert!(stdout.contains("shown once on the terminal"), "{stdout}");
+
+    // Again: the user has an active key, which cannot be shown twice; no new key.
+    let (code, tty, stdout) = run_on_tty();
+    assert_eq!(code, 0, "terminal:\n{tty}\nstdout:\n{stdout}");
+    assert!(stdout.contains("no new key"), "{stdout}");
+    assert!(!tty.contains(&shown), "{tty}");
+    assert_eq!(keys_of_user(), keys);
 }
