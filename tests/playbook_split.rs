@@ -509,8 +509,15 @@ fn iam_user_without_a_way_to_hand_the_key_over_stops_before_any_change() {
 fn agent_setup_takes_the_key_id_and_the_secret_from_the_environment() {
     let Some(_g) = agent_host() else { return };
     let ws = Workstation::new();
-    let cloud = ws.iam_user(&["--set", &ws.handover_arg()]);
+    // JSON with diffs this time: the secret must stay out of those too.
+    let cloud = ws.iam_user(&["--set", &ws.handover_arg(), "--output", "json", "--diff"]);
     assert_eq!(cloud.code, 0, "{}", cloud.all());
+    assert_eq!(
+        recap(&cloud)["success"].as_bool(),
+        Some(true),
+        "{}",
+        cloud.stdout
+    );
     let (id, secret) = key_in(&ws.handover());
     std::fs::remove_file(ws.handover()).unwrap();
 
@@ -551,8 +558,13 @@ fn agent_setup_takes_the_key_id_and_the_secret_from_the_environment() {
             c.env("RUNBOOK_ACCESS_KEY_SECRET", &secret);
         })
     };
-    let first = with_env(&[]);
+    let first = with_env(&["--output", "json", "--diff"]);
     assert_eq!(first.code, 0, "{}", first.all());
+    assert!(
+        recap(&first)["changed"].as_u64() > Some(0),
+        "{}",
+        first.stdout
+    );
     assert_converged(&id, &secret);
 
     let again = with_env(&["--output", "json"]);
