@@ -591,7 +591,36 @@ fn agent_setup_takes_the_key_id_and_the_secret_from_the_environment() {
         from_file.stdout
     );
 
-    for run in [&cloud, &none, &half, &first, &again, &from_file] {
+    // A new hand-over replaces the key; the Agent's admin is told which old key to have deleted.
+    let cloud2 = ws.iam_user(&["--set", &ws.handover_arg()]);
+    assert_eq!(cloud2.code, 0, "{}", cloud2.all());
+    assert!(
+        cloud2
+            .stdout
+            .contains(&format!("keeps its other active key {id}")),
+        "{}",
+        cloud2.stdout
+    );
+    let (id2, secret2) = key_in(&ws.handover());
+    assert_ne!(id2, id);
+    let replace = agent_setup(&["--set", &ws.handover_arg()]);
+    assert_eq!(replace.code, 0, "{}", replace.all());
+    assert!(
+        replace.stdout.contains(&format!("the key {id} that /etc/hydra/auth/.aws/credentials [alation_auth] held before is no longer used")),
+        "{}",
+        replace.stdout
+    );
+    assert_eq!(key_in(Path::new(CRED_FILE)), (id2.clone(), secret2.clone()));
+    assert!(!ws.handover().exists());
+
+    for run in [
+        &cloud, &none, &half, &first, &again, &from_file, &cloud2, &replace,
+    ] {
+        assert!(
+            !run.all().contains(&secret2),
+            "the new secret was printed:\n{}",
+            run.all()
+        );
         assert!(
             !run.all().contains(&secret),
             "the secret access key was printed:\n{}",
