@@ -535,6 +535,16 @@ fn agent_setup_takes_the_key_id_and_the_secret_from_the_environment() {
         "{}",
         none.stderr
     );
+    // A hand-over file that never arrived.
+    let missing = agent_setup(&["--set", &ws.handover_arg()]);
+    assert_eq!(missing.code, 1, "{}", missing.all());
+    assert!(
+        missing
+            .stderr
+            .contains("does not exist and /etc/hydra/auth/.aws/credentials holds no key yet"),
+        "{}",
+        missing.stderr
+    );
     // The id without its secret, and no terminal to ask on.
     let half = agent_setup(&["--set", &format!("access_key_id={id}")]);
     assert_eq!(half.code, 1, "{}", half.all());
