@@ -1,0 +1,733 @@
+//! Split duty end to end, inside the Agent-host sandbox: `alation-agent/iam-user`
+//! on the cloud side (run as an unprivileged user), then
+//! `alation-agent/agent-setup` as root on the Agent host, reach the end state of
+//! the all-in-one `alation-agent/secrets-manager-iam-user`. Serial: the Agent's
+//! containers have fixed names.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::os::unix::fs::MetadataExt;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Mutex, MutexGuard};
+
+const IAM_USER: &str = "alation-agent/iam-user";
+const AGENT_SETUP: &str = "alation-agent/agent-setup";
+const ALL_IN_ONE: &str = "alation-agent/secrets-manager-iam-user";
+const CRED_DIR: &str = "/etc/hydra/auth/.aws";
+const CRED_FILE: &str = "/etc/hydra/auth/.aws/credentials";
+const USER: &str = "agent-e2e";
+const OLD: &str = "5.14.0.1968";
+const NOBODY: u32 = 65534;
+
+static LOCK: Mutex<()> = Mutex::new(());
+
+/// Exclusive use of a reset Agent host and moto. Outside the sandbox this
+/// fails, unless RUNBOOK_SKIP_SANDBOX=1 says so knowingly (never in CI).
+fn agent_host() -> Option<MutexGuard<'static, ()>> {
+    let guard = LOCK.lock().unwrap_or_else(|p| p.into_inner());
+    let inside =
+        Path::new("/run/systemd/system").is_dir() && Path::new("/etc/hydra/sandbox.env").is_file();
+    if !inside {
+        let skip = std::env::var("RUNBOOK_SKIP_SANDBOX").is_ok_and(|v| v == "1")
+            && !std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
+        if skip {
+            eprintln!(
+                "SKIPPED knowingly (RUNBOOK_SKIP_SANDBOX=1): not inside the Agent-host sandbox"
+            );
+            return None;
+        }
+        panic!(
+            "not inside the Agent-host sandbox: run scripts/test.sh (or set RUNBOOK_SKIP_SANDBOX=1 outside CI)"
+        );
+    }
+    moto("POST", "/moto-api/reset", "");
+    let _ = Command::new("docker").args(["rm", "-f", "auth"]).output();
+    let _ = std::fs::remove_dir_all(CRED_DIR);
+    Some(guard)
+}
+
+/// One HTTP request to moto, whose address the runner passes in AWS_ENDPOINT_URL.
+fn moto(method: &str, path: &str, body: &str) -> String {
+    let url = std::env::var("AWS_ENDPOINT_URL")
+        .expect("AWS_ENDPOINT_URL (moto) must be set: run scripts/test.sh");
+    let host = url
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_string();
+    let mut s =
+        TcpStream::connect(&host).unwrap_or_else(|e| panic!("cannot reach moto at {host}: {e}"));
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out.split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default()
+}
+
+/// Everything a run could change: AWS (moto's whole state), containers, the credentials folder.
+fn world() -> (String, String, Option<String>) {
+    let mut aws: serde_json::Value =
+        serde_json::from_str(&moto("GET", "/moto-api/data.json", "")).expect("moto state");
+    // moto records a summary on every read of the account: not a change.
+    aws["iam"]["AccountSummary"] = serde_json::Value::Null;
+    let aws = aws.to_string();
+    let containers = sh(
+        "docker",
+        &["ps", "-a", "--format", "{{.Names}} {{.Image}} {{.State}}"],
+    );
+    let files = std::fs::read_to_string(CRED_FILE).ok();
+    (aws, containers, files)
+}
+
+fn sh(program: &str, args: &[&str]) -> String {
+    let out = Command::new(program).args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{program} {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn archive(version: &str) -> String {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(".build/addon")
+        .join(format!("auth-service-docker-image-{version}.tar.gz"));
+    assert!(
+        p.is_file(),
+        "{} is missing: run scripts/sandbox.sh addon {version}",
+        p.display()
+    );
+    p.display().to_string()
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn all(&self) -> String {
+        format!("{}\n{}", self.stdout, self.stderr)
+    }
+}
+
+fn runbook(args: &[&str], tune: impl FnOnce(&mut Command)) -> Run {
+    let lock = tempfile::NamedTempFile::new().unwrap();
+    let mut cmd = Command::new(common::bin());
+    cmd.args(args)
+        .env("NO_COLOR", "1")
+        .env("RUNBOOK_LOCK_FILE", lock.path());
+    tune(&mut cmd);
+    let out = cmd.output().unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// The cloud admin's workstation: a folder of an unprivileged user, who runs
+/// `iam-user` there (no root needed).
+struct Workstation {
+    dir: tempfile::TempDir,
+}
+
+impl Workstation {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        std::os::unix::fs::chown(dir.path(), Some(NOBODY), Some(NOBODY)).unwrap();
+        Workstation { dir }
+    }
+
+    fn handover(&self) -> PathBuf {
+        self.dir.path().join("alation-key.ini")
+    }
+
+    fn handover_arg(&self) -> String {
+        format!("handover_file={}", self.handover().display())
+    }
+
+    /// `iam-user` as the unprivileged user, with the handover file in its folder.
+    fn iam_user(&self, extra: &[&str]) -> Run {
+        let mut args = vec!["run", IAM_USER, "--set", "user_name=agent-e2e"];
+        args.extend_from_slice(extra);
+        let lock = self.dir.path().join("runbook.lock");
+        let home = self.dir.path().to_path_buf();
+        runbook(&args, |c| {
+            c.uid(NOBODY)
+                .gid(NOBODY)
+                .env("RUNBOOK_LOCK_FILE", &lock)
+                .env("HOME", &home)
+                .env_remove("AWS_CONFIG_FILE")
+                .env_remove("AWS_SHARED_CREDENTIALS_FILE");
+        })
+    }
+}
+
+fn agent_setup(extra: &[&str]) -> Run {
+    agent_setup_with(extra, |_| {})
+}
+
+fn agent_setup_with(extra: &[&str], tune: impl FnOnce(&mut Command)) -> Run {
+    let arch = format!("addon_archive={}", archive(OLD));
+    let mut args = vec!["run", AGENT_SETUP, "--yes", "--set", &arch];
+    args.extend_from_slice(extra);
+    runbook(&args, tune)
+}
+
+/// `runbook eval` as the admin identity, for setting up and reading AWS state.
+fn eval(code: &str) -> String {
+    let r = runbook(&["eval", code], |_| {});
+    assert_eq!(r.code, 0, "eval {code}: {}", r.all());
+    r.stdout.trim().to_string()
+}
+
+fn recap(run: &Run) -> serde_json::Value {
+    for line in run.stdout.lines() {
+        serde_json::from_str::<serde_json::Value>(line)
+            .unwrap_or_else(|e| panic!("not JSON: {line}: {e}"));
+    }
+    let last = run.stdout.lines().last().expect("output");
+    let v: serde_json::Value = serde_json::from_str(last).expect("JSON line");
+    assert_eq!(v["event"], "recap", "{last}");
+    v
+}
+
+fn profile_of(text: &str, profile: &str) -> Vec<(String, String)> {
+    let mut inside = false;
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let t = line.trim();
+        if t.starts_with('[') {
+            inside = t == format!("[{profile}]");
+        } else if inside && let Some((k, v)) = t.split_once('=') {
+            out.push((k.trim().to_string(), v.trim().to_string()));
+        }
+    }
+    out
+}
+
+fn get(kv: &[(String, String)], key: &str) -> Option<String> {
+    kv.iter().find(|(n, _)| n == key).map(|(_, v)| v.clone())
+}
+
+/// `(id, secret)` under `[alation_auth]` of an INI file.
+fn key_in(path: &Path) -> (String, String) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let kv = profile_of(&text, "alation_auth");
+    (
+        get(&kv, "aws_access_key_id").unwrap_or_else(|| panic!("no key id in {text}")),
+        get(&kv, "aws_secret_access_key").unwrap(),
+    )
+}
+
+fn keys_of_user() -> String {
+    eval(&format!(
+        "iam::access_keys(\"{USER}\").map(|k| k.id + \":\" + k.status)"
+    ))
+}
+
+/// What the add-on itself can read of the credentials file (the stand-in
+/// serves the profile names it can read, or 403 when it cannot).
+fn addon_sees() -> String {
+    let mut s = TcpStream::connect("127.0.0.1:11001").expect("the add-on listens on 11001");
+    write!(
+        s,
+        "GET /cgi-bin/profiles HTTP/1.0\r\nHost: localhost\r\n\r\n"
+    )
+    .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out
+}
+
+fn alationdocker_gid() -> u32 {
+    sh("getent", &["group", "alationdocker"])
+        .split(':')
+        .nth(2)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+/// The end state of the all-in-one playbook for the key `id`/`secret`.
+fn assert_converged(id: &str, secret: &str) {
+    let meta = std::fs::metadata(CRED_FILE).unwrap();
+    let gid = alationdocker_gid();
+    assert_eq!(
+        (meta.mode() & 0o7777, meta.uid(), meta.gid()),
+        (0o540, 0, gid)
+    );
+    let dir = std::fs::metadata(CRED_DIR).unwrap();
+    assert_eq!((dir.mode() & 0o7777, dir.gid()), (0o750, gid));
+    assert_eq!(
+        key_in(Path::new(CRED_FILE)),
+        (id.to_string(), secret.to_string())
+    );
+    assert_eq!(keys_of_user(), format!("[\"{id}:Active\"]"));
+    let attached = eval(
+        "let p = iam::policy(\"read_secrets_policy\"); `${p.attachment_count} ${p.document.Statement[0].Action} ${p.document.Statement[0].Resource}`",
+    );
+    let attached = attached.trim_matches('"');
+    assert!(
+        attached.starts_with("1 ") && attached.contains("secretsmanager:GetSecretValue"),
+        "{attached}"
+    );
+    assert!(attached.contains('*'), "{attached}");
+    let ps = sh(
+        "docker",
+        &["ps", "--filter", "name=^auth$", "--format", "{{.Status}}"],
+    );
+    assert!(ps.starts_with("Up"), "{ps}");
+    assert!(
+        addon_sees().contains("alation_auth"),
+        "the add-on cannot read the profile"
+    );
+}
+
+#[test]
+fn iam_user_then_agent_setup_reach_the_all_in_one_end_state() {
+    let Some(_g) = agent_host() else { return };
+    let ws = Workstation::new();
+    let handover = ws.handover();
+    let mut runs: Vec<Run> = Vec::new();
+
+    // Check mode on the cloud side: the plan, no change, no file.
+    let before = world();
+    let plan = ws.iam_user(&["--check", "--set", &ws.handover_arg()]);
+    assert_eq!(plan.code, 0, "{}", plan.all());
+    for expected in [
+        "would_change iam::ensure_policy read_secrets_policy",
+        "would_change iam::ensure_user agent-e2e",
+        "would_change iam::create_access_key agent-e2e",
+        "would_change ini::set_section",
+    ] {
+        assert!(
+            plan.stdout.contains(expected),
+            "missing {expected:?} in:\n{}",
+            plan.stdout
+        );
+    }
+    assert_eq!(world(), before, "a check run changed something");
+    assert!(!handover.exists(), "check mode wrote the hand-over file");
+
+    // The cloud admin, unprivileged: policy, user, attachment, one key, in a 0600 file.
+    let cloud = ws.iam_user(&["--set", &ws.handover_arg()]);
+    assert_eq!(cloud.code, 0, "{}", cloud.all());
+    assert!(
+        cloud
+            .stdout
+            .contains("changed      iam::create_access_key agent-e2e"),
+        "{}",
+        cloud.stdout
+    );
+    let meta = std::fs::metadata(&handover).unwrap();
+    assert_eq!(
+        (meta.mode() & 0o7777, meta.uid()),
+        (0o600, NOBODY),
+        "the hand-over file is 0600 and the running user's"
+    );
+    let (id, secret) = key_in(&handover);
+    assert!(secret.len() >= 20, "a real secret is in the hand-over file");
+    let text = std::fs::read_to_string(&handover).unwrap();
+    assert_eq!(
+        get(&profile_of(&text, "alation_auth"), "region").as_deref(),
+        Some("us-east-1"),
+        "{text}"
+    );
+    assert_eq!(keys_of_user(), format!("[\"{id}:Active\"]"));
+    assert!(
+        !Path::new(CRED_FILE).exists(),
+        "iam-user touched the Agent's file"
+    );
+    runs.push(plan);
+    runs.push(cloud);
+
+    // Second run on the cloud side, JSON: zero changes, same file.
+    let again = ws.iam_user(&["--set", &ws.handover_arg(), "--output", "json"]);
+    assert_eq!(again.code, 0, "{}", again.all());
+    let r = recap(&again);
+    assert_eq!(
+        (r["changed"].as_u64(), r["success"].as_bool()),
+        (Some(0), Some(true)),
+        "{}",
+        again.stdout
+    );
+    assert_eq!(std::fs::read_to_string(&handover).unwrap(), text);
+    runs.push(again);
+
+    // Check mode on the Agent host: nothing changes, the hand-over file stays.
+    let before = world();
+    let plan = agent_setup(&["--check", "--set", &ws.handover_arg()]);
+    assert_eq!(plan.code, 0, "{}", plan.all());
+    for expected in [
+        "proc::run kratos addons install auth",
+        "would_change fs::mkdir /etc/hydra/auth/.aws",
+        "would write [alation_auth] with the key AKIA",
+        "would_change fs::remove",
+    ] {
+        assert!(
+            plan.stdout.contains(expected),
+            "missing {expected:?} in:\n{}",
+            plan.stdout
+        );
+    }
+    assert_eq!(world(), before, "a check run changed something");
+    assert!(handover.exists());
+    runs.push(plan);
+
+    // The Agent host's admin, root: add-on, credentials file, verification, file removed.
+    let agent = agent_setup(&["--set", &ws.handover_arg()]);
+    assert_eq!(agent.code, 0, "{}", agent.all());
+    assert!(
+        agent.stdout.contains("kratos addons install auth"),
+        "{}",
+        agent.stdout
+    );
+    assert!(
+        agent.stdout.contains(
+            "profile alation_auth authenticates as arn:aws:iam::123456789012:user/agent-e2e"
+        ),
+        "{}",
+        agent.stdout
+    );
+    assert!(
+        agent.stdout.contains("Region               us-east-1"),
+        "{}",
+        agent.stdout
+    );
+    assert!(!handover.exists(), "the hand-over file was not removed");
+    assert_converged(&id, &secret);
+    runs.push(agent);
+
+    // Second run with the same command line: the hand-over file is gone, the key stays.
+    let again = agent_setup(&["--set", &ws.handover_arg(), "--output", "json"]);
+    assert_eq!(again.code, 0, "{}", again.all());
+    let r = recap(&again);
+    assert_eq!(
+        (r["changed"].as_u64(), r["success"].as_bool()),
+        (Some(0), Some(true)),
+        "{}",
+        again.stdout
+    );
+    assert!(
+        !again.stdout.contains("\"action\":\"run\""),
+        "kratos was called: {}",
+        again.stdout
+    );
+    assert_converged(&id, &secret);
+    runs.push(again);
+
+    // The all-in-one playbook finds nothing to do: the same end state.
+    let all = runbook(
+        &[
+            "run",
+            ALL_IN_ONE,
+            "--yes",
+            "--set",
+            "user_name=agent-e2e",
+            "--set",
+            &format!("addon_archive={}", archive(OLD)),
+            "--output",
+            "json",
+        ],
+        |_| {},
+    );
+    assert_eq!(all.code, 0, "{}", all.all());
+    let r = recap(&all);
+    assert_eq!(r["changed"].as_u64(), Some(0), "{}", all.stdout);
+    runs.push(all);
+
+    for run in &runs {
+        assert!(
+            !run.all().contains(&secret),
+            "the secret access key was printed:\n{}",
+            run.all()
+        );
+    }
+}
+
+#[test]
+fn iam_user_without_a_way_to_hand_the_key_over_stops_before_any_change() {
+    let Some(_g) = agent_host() else { return };
+    let ws = Workstation::new();
+    let before = world();
+
+    let run = ws.iam_user(&[]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(
+        run.stderr.contains("--set handover_file="),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("--set show_key=true"), "{}", run.stderr);
+    assert!(
+        !run.stdout.contains("[2]"),
+        "a step after the prerequisites ran:\n{}",
+        run.stdout
+    );
+
+    // show_key without a terminal: no key is created only to be lost.
+    let run = ws.iam_user(&["--set", "show_key=true"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(run.stderr.contains("needs a terminal"), "{}", run.stderr);
+    assert!(run.stderr.contains("handover_file"), "{}", run.stderr);
+
+    // A relative path, and a folder that does not exist.
+    let run = ws.iam_user(&["--set", "handover_file=key.ini"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(
+        run.stderr.contains("not an absolute path"),
+        "{}",
+        run.stderr
+    );
+    let run = ws.iam_user(&["--set", "handover_file=/no/such/folder/key.ini"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(
+        run.stderr.contains("/no/such/folder does not exist"),
+        "{}",
+        run.stderr
+    );
+
+    assert_eq!(world(), before, "a failed prerequisite changed something");
+    assert_eq!(eval(&format!("iam::user(\"{USER}\") == ()")), "true");
+}
+
+#[test]
+fn agent_setup_takes_the_key_id_and_the_secret_from_the_environment() {
+    let Some(_g) = agent_host() else { return };
+    let ws = Workstation::new();
+    // JSON with diffs this time: the secret must stay out of those too.
+    let cloud = ws.iam_user(&["--set", &ws.handover_arg(), "--output", "json", "--diff"]);
+    assert_eq!(cloud.code, 0, "{}", cloud.all());
+    assert_eq!(
+        recap(&cloud)["success"].as_bool(),
+        Some(true),
+        "{}",
+        cloud.stdout
+    );
+    let (id, secret) = key_in(&ws.handover());
+    std::fs::remove_file(ws.handover()).unwrap();
+
+    // No key from anywhere on a fresh host: stop before any change, naming the ways.
+    let before = world();
+    let none = agent_setup(&[]);
+    assert_eq!(none.code, 1, "{}", none.all());
+    assert!(
+        none.stderr.contains("--set handover_file="),
+        "{}",
+        none.stderr
+    );
+    assert!(
+        none.stderr.contains("RUNBOOK_ACCESS_KEY_SECRET"),
+        "{}",
+        none.stderr
+    );
+    // A hand-over file that never arrived.
+    let missing = agent_setup(&["--set", &ws.handover_arg()]);
+    assert_eq!(missing.code, 1, "{}", missing.all());
+    assert!(
+        missing
+            .stderr
+            .contains("does not exist and /etc/hydra/auth/.aws/credentials holds no key yet"),
+        "{}",
+        missing.stderr
+    );
+    // The id without its secret, and no terminal to ask on.
+    let half = agent_setup(&["--set", &format!("access_key_id={id}")]);
+    assert_eq!(half.code, 1, "{}", half.all());
+    assert!(
+        half.stderr.contains("RUNBOOK_ACCESS_KEY_SECRET"),
+        "{}",
+        half.stderr
+    );
+    assert!(
+        half.stderr.contains("access_key_secret=@FILE"),
+        "{}",
+        half.stderr
+    );
+    assert_eq!(world(), before, "a failed prerequisite changed something");
+
+    let key = format!("access_key_id={id}");
+    let with_env = |extra: &[&str]| {
+        let mut args = vec!["--set", key.as_str()];
+        args.extend_from_slice(extra);
+        agent_setup_with(&args, |c| {
+            c.env("RUNBOOK_ACCESS_KEY_SECRET", &secret);
+        })
+    };
+    let first = with_env(&["--output", "json", "--diff"]);
+    assert_eq!(first.code, 0, "{}", first.all());
+    assert!(
+        recap(&first)["changed"].as_u64() > Some(0),
+        "{}",
+        first.stdout
+    );
+    assert_converged(&id, &secret);
+
+    let again = with_env(&["--output", "json"]);
+    assert_eq!(again.code, 0, "{}", again.all());
+    let r = recap(&again);
+    assert_eq!(r["changed"].as_u64(), Some(0), "{}", again.stdout);
+
+    // The secret from a file (--set access_key_secret=@FILE) works the same way.
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), format!("{secret}\n")).unwrap();
+    let from_file = agent_setup(&[
+        "--set",
+        &format!("access_key_id={id}"),
+        "--set",
+        &format!("access_key_secret=@{}", file.path().display()),
+        "--output",
+        "json",
+    ]);
+    assert_eq!(from_file.code, 0, "{}", from_file.all());
+    assert_eq!(
+        recap(&from_file)["changed"].as_u64(),
+        Some(0),
+        "{}",
+        from_file.stdout
+    );
+
+    // A new hand-over replaces the key; the Agent's admin is told which old key to have deleted.
+    let cloud2 = ws.iam_user(&["--set", &ws.handover_arg()]);
+    assert_eq!(cloud2.code, 0, "{}", cloud2.all());
+    assert!(
+        cloud2
+            .stdout
+            .contains(&format!("keeps its other active key {id}")),
+        "{}",
+        cloud2.stdout
+    );
+    let (id2, secret2) = key_in(&ws.handover());
+    assert_ne!(id2, id);
+    let replace = agent_setup(&["--set", &ws.handover_arg()]);
+    assert_eq!(replace.code, 0, "{}", replace.all());
+    assert!(
+        replace.stdout.contains(&format!("the key {id} that /etc/hydra/auth/.aws/credentials [alation_auth] held before is no longer used")),
+        "{}",
+        replace.stdout
+    );
+    assert_eq!(key_in(Path::new(CRED_FILE)), (id2.clone(), secret2.clone()));
+    assert!(!ws.handover().exists());
+
+    for run in [
+        &cloud, &none, &half, &first, &again, &from_file, &cloud2, &replace,
+    ] {
+        assert!(
+            !run.all().contains(&secret2),
+            "the new secret was printed:\n{}",
+            run.all()
+        );
+        assert!(
+            !run.all().contains(&secret),
+            "the secret access key was printed:\n{}",
+            run.all()
+        );
+    }
+}
+
+#[test]
+fn a_key_whose_hand_over_fails_is_deleted_again() {
+    let Some(_g) = agent_host() else { return };
+    // A folder the unprivileged admin cannot write to: the key is created, the
+    // write fails, and the key must not survive (AWS shows its secret only once).
+    let ws = Workstation::new();
+    let locked = tempfile::tempdir().unwrap();
+    let target = locked.path().join("alation-key.ini");
+    let run = ws.iam_user(&["--set", &format!("handover_file={}", target.display())]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(
+        run.stdout
+            .contains("changed      iam::create_access_key agent-e2e"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("changed      iam::delete_access_key agent-e2e"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(keys_of_user(), "[]", "an orphan key is left");
+    assert!(!target.exists());
+}
+
+/// The operator asks to see the key: it goes to the terminal only. `script`
+/// gives the run a pseudo-terminal; stdout goes to a file, which must not
+/// hold the secret.
+#[test]
+fn show_key_shows_the_secret_on_the_terminal_only_and_once() {
+    let Some(_g) = agent_host() else { return };
+    if Command::new("script").arg("--version").output().is_err() {
+        panic!("`script` (util-linux) is needed for a pseudo-terminal");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("stdout.txt");
+    let lock = dir.path().join("runbook.lock");
+    let run_on_tty = || {
+        let cmd = format!(
+            "{} run {IAM_USER} --set user_name={USER} --set show_key=true > {}",
+            common::bin(),
+            out.display()
+        );
+        let mut child = Command::new("script")
+            .args(["-qec", &cmd, "/dev/null"])
+            .env("NO_COLOR", "1")
+            .env("RUNBOOK_LOCK_FILE", &lock)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The question before the key is made: yes.
+        child.stdin.take().unwrap().write_all(b"y\n").unwrap();
+        let o = child.wait_with_output().unwrap();
+        (
+            o.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            std::fs::read_to_string(&out).unwrap_or_default(),
+        )
+    };
+    let (code, tty, stdout) = run_on_tty();
+    assert_eq!(code, 0, "terminal:\n{tty}\nstdout:\n{stdout}");
+    let keys = keys_of_user();
+    let id = keys
+        .trim_matches(|c| c == '[' || c == ']' || c == '"')
+        .trim_end_matches(":Active")
+        .to_string();
+    assert!(id.starts_with("AKIA"), "{keys}");
+    let shown = tty
+        .lines()
+        .find_map(|l| {
+            l.split_once("it is shown only once: ")
+                .map(|(_, s)| s.trim().to_string())
+        })
+        .unwrap_or_else(|| panic!("no secret on the terminal:\n{tty}"));
+    assert!(shown.len() >= 20, "{shown}");
+    assert!(tty.contains(&id), "{tty}");
+    assert!(
+        !stdout.contains(&shown),
+        "the secret reached stdout:\n{stdout}"
+    );
+    assert!(stdout.contains("shown once on the terminal"), "{stdout}");
+
+    // Again: the user has an active key, which cannot be shown twice; no new key.
+    let (code, tty, stdout) = run_on_tty();
+    assert_eq!(code, 0, "terminal:\n{tty}\nstdout:\n{stdout}");
+    assert!(stdout.contains("no new key"), "{stdout}");
+    assert!(!tty.contains(&shown), "{tty}");
+    assert_eq!(keys_of_user(), keys);
+}
