@@ -523,3 +523,31 @@ fn helper_process() {
         other => panic!("unknown helper {other}"),
     }
 }
+
+/// A plan where an earlier step would create the folder: check mode says what
+/// it would do once the folder exists, instead of failing the whole plan.
+#[test]
+fn check_mode_write_into_a_folder_an_earlier_step_would_create() {
+    let d = tempfile::tempdir().unwrap();
+    let f = d.path().join("later/credentials");
+    let o = fs::write(
+        &check(),
+        &s(&f),
+        Content::plain(b"x"),
+        &WriteOpts::default(),
+    )
+    .unwrap();
+    assert_eq!(o.status, Status::WouldChange);
+    assert!(o.summary.contains("does not yet"), "{}", o.summary);
+    assert!(!d.path().join("later").exists());
+    // Applying still refuses: the folder really is missing.
+    assert!(
+        fs::write(
+            &apply(),
+            &s(&f),
+            Content::plain(b"x"),
+            &WriteOpts::default()
+        )
+        .is_err()
+    );
+}

@@ -478,9 +478,18 @@ fn prerequisite_failures_stop_before_any_change_and_name_the_fix() {
     );
 
     // A resource that is not a secret ARN.
-    let run = playbook(&["--set", &arch, "--set", "secret_arns=arn:aws:s3:::some-bucket"]);
+    let run = playbook(&[
+        "--set",
+        &arch,
+        "--set",
+        "secret_arns=arn:aws:s3:::some-bucket",
+    ]);
     assert_eq!(run.code, 1, "{}", run.all());
-    assert!(run.stderr.contains("arn:aws:s3:::some-bucket"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("arn:aws:s3:::some-bucket"),
+        "{}",
+        run.stderr
+    );
 
     // A missing group.
     let run = playbook(&["--set", &arch, "--set", "group=no-such-group"]);

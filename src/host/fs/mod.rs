@@ -332,6 +332,17 @@ pub fn write(ctx: &Ctx, path: &str, content: Content, opts: &WriteOpts) -> HostR
             let dir = p.parent().unwrap_or(Path::new("/"));
             let dir_missing = stat(dir)?.is_none();
             if dir_missing && !opts.parents {
+                // In check mode an earlier step may only have planned the folder
+                // (fs::mkdir reported would_change): say so instead of failing the plan.
+                if ctx.mode == Mode::Check {
+                    return Ok(diff(&Outcome::change(
+                        ctx.mode,
+                        format!(
+                            "create, mode {mode}, once {} exists (it does not yet)",
+                            dir.display()
+                        ),
+                    )));
+                }
                 return Err(missing_dir_error(&p, dir));
             }
             if let Some(u) = wanted.uid.filter(|u| *u != geteuid().as_raw()) {
