@@ -195,6 +195,14 @@ pub fn register(engine: &mut Engine, env: &Rc<Env>) {
         });
 
     let e = env.clone();
+    FuncRegistration::new("interactive")
+        .with_comments([
+            "/// True when a terminal is attached, so `confirm`, `ask`, `ask_secret` and `show_secret` can reach a person.",
+        ])
+        .with_params_info(["bool"])
+        .register_into_engine(engine, move || e.interactive);
+
+    let e = env.clone();
     FuncRegistration::new("check_mode")
         .with_comments(["/// True in check mode (`--check`): nothing will be changed."])
         .with_params_info(["bool"])
