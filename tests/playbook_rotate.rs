@@ -544,7 +544,7 @@ fn a_rerun_after_an_interrupted_rotation_finishes_it() {
 }
 
 #[test]
-fn nothing_to_rotate_without_the_user_or_the_key() {
+fn prerequisite_failures_stop_before_any_change() {
     let Some(_g) = agent_host() else { return };
     let before = world();
     let run = playbook(&[]);
@@ -559,5 +559,71 @@ fn nothing_to_rotate_without_the_user_or_the_key() {
         "{}",
         run.stderr
     );
+    let run = playbook(&["--set", "mode=999"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(
+        run.stderr.contains("mode '999' is not an octal file mode"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(world(), before);
+}
+
+#[test]
+fn a_deactivated_key_in_the_file_is_replaced() {
+    let Some(_g) = agent_host() else { return };
+    let (old_id, _) = converge();
+    eval(&format!(
+        "iam::deactivate_access_key(\"{USER}\", \"{old_id}\"); ()"
+    ));
+    let run = playbook(&[]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(
+        run.all().contains(&format!("the key {old_id} in"))
+            && run.all().contains("does not work (it is Inactive)"),
+        "{}",
+        run.all()
+    );
+    let (new_id, secret) = key_in_file();
+    assert_ne!(new_id, old_id);
+    assert_eq!(keys(), vec![format!("{new_id}:Active")]);
+    assert_eq!(file_identity(), USER_ARN);
+    assert!(!run.all().contains(&secret));
+}
+
+#[test]
+fn a_failed_write_deletes_the_new_key_and_leaves_the_old_one() {
+    let Some(_g) = agent_host() else { return };
+    let (old_id, old_secret) = converge();
+    let text = std::fs::read_to_string(CRED_FILE).unwrap();
+    // An immutable folder: the atomic write cannot create its temp file.
+    sh("chattr", &["+i", CRED_DIR]);
+    let run = playbook(&[]);
+    sh("chattr", &["-i", CRED_DIR]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(
+        run.stdout.contains("changed      iam::create_access_key"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stderr
+            .contains("was deleted again; the file and the old key")
+            && run.stderr.contains(&old_id),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        keys(),
+        vec![format!("{old_id}:Active")],
+        "an orphan key was left"
+    );
+    assert_eq!(std::fs::read_to_string(CRED_FILE).unwrap(), text);
+    assert!(!run.all().contains(&old_secret));
+
+    // And the next run rotates as usual.
+    let run = playbook(&[]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert_eq!(keys().len(), 1);
+    assert_ne!(key_in_file().0, old_id);
 }
