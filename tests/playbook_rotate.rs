@@ -627,3 +627,94 @@ fn a_failed_write_deletes_the_new_key_and_leaves_the_old_one() {
     assert_eq!(keys().len(), 1);
     assert_ne!(key_in_file().0, old_id);
 }
+
+/// A site copy of the playbook whose verification of the new key always
+/// fails, as when IAM never accepts it: the failure branch with real calls.
+fn failing_copy(dir: &Path) -> String {
+    let src = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("playbooks/alation-agent/rotate-access-key.rhai"),
+    )
+    .unwrap();
+    let line = "who = verify_key(file, profile, region, plan.user_arn, test_secret, \"60s\");";
+    assert!(
+        src.contains(line),
+        "the verification line moved: update this test"
+    );
+    let patched = src.replace(line, "fail(\"simulated: InvalidClientTokenId\");");
+    let path = dir.join("rotate-access-key.rhai");
+    std::fs::write(&path, patched).unwrap();
+    path.display().to_string()
+}
+
+#[test]
+fn a_new_key_that_fails_verification_puts_the_old_one_back() {
+    let Some(_g) = agent_host() else { return };
+    let (old_id, old_secret) = converge();
+    let text = std::fs::read_to_string(CRED_FILE).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let copy = failing_copy(dir.path());
+    let run = runbook(&["run", &copy, "--set", "user_name=agent-e2e"], |_| {});
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(
+        run.stderr.contains("did not authenticate")
+            && run
+                .stderr
+                .contains(&format!("holds the old key {old_id} again"))
+            && run.stderr.contains("nothing changed"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !run.stdout.contains("iam::deactivate_access_key"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(std::fs::read_to_string(CRED_FILE).unwrap(), text);
+    assert_eq!(
+        keys(),
+        vec![format!("{old_id}:Active")],
+        "the new key was left"
+    );
+    assert_file_attrs();
+    assert!(!run.all().contains(&old_secret));
+}
+
+#[test]
+fn a_new_key_that_fails_verification_stays_when_the_old_one_does_not_work() {
+    let Some(_g) = agent_host() else { return };
+    let (old_id, _) = converge();
+    eval(&format!(
+        "iam::deactivate_access_key(\"{USER}\", \"{old_id}\"); ()"
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let copy = failing_copy(dir.path());
+    let run = runbook(&["run", &copy, "--set", "user_name=agent-e2e"], |_| {});
+    assert_eq!(run.code, 1, "{}", run.all());
+    let (new_id, new_secret) = key_in_file();
+    assert_ne!(new_id, old_id);
+    assert!(
+        run.stderr.contains(&format!("the new key {new_id} is in"))
+            && run.stderr.contains("so the new key stays in the file")
+            && run.stderr.contains("run again"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        keys(),
+        vec![format!("{old_id}:Inactive"), format!("{new_id}:Active")]
+    );
+    assert!(!run.all().contains(&new_secret));
+
+    // The rerun (the real playbook) verifies the new key and retires the old one.
+    let rerun = playbook(&[]);
+    assert_eq!(rerun.code, 0, "{}", rerun.all());
+    assert!(
+        rerun.stdout.contains("finishing an interrupted rotation"),
+        "{}",
+        rerun.stdout
+    );
+    assert_eq!(key_in_file().0, new_id);
+    assert_eq!(keys(), vec![format!("{new_id}:Active")]);
+    assert!(!rerun.all().contains(&new_secret));
+}
