@@ -718,3 +718,127 @@ fn a_new_key_that_fails_verification_stays_when_the_old_one_does_not_work() {
     assert_eq!(keys(), vec![format!("{new_id}:Active")]);
     assert!(!rerun.all().contains(&new_secret));
 }
+
+/// Runs a copy of the playbook that stops at `point` (a line of the playbook,
+/// before which it pauses), kills it there with SIGKILL, and returns what it printed.
+fn killed_at(point: &str) -> String {
+    use std::io::BufRead;
+    let src = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("playbooks/alation-agent/rotate-access-key.rhai"),
+    )
+    .unwrap();
+    assert_eq!(
+        src.matches(point).count(),
+        1,
+        "{point:?} moved: update this test"
+    );
+    let patched = src.replace(
+        point,
+        &format!("print(\"KILL ME\"); sleep(\"60s\"); {point}"),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rotate-access-key.rhai");
+    std::fs::write(&path, patched).unwrap();
+    let lock = tempfile::NamedTempFile::new().unwrap();
+    let mut child = Command::new(common::bin())
+        .args([
+            "run",
+            &path.display().to_string(),
+            "--set",
+            "user_name=agent-e2e",
+        ])
+        .env("NO_COLOR", "1")
+        .env("RUNBOOK_LOCK_FILE", lock.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = String::new();
+    for line in std::io::BufReader::new(child.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        out.push_str(&line);
+        out.push('\n');
+        if line.contains("KILL ME") {
+            child.kill().unwrap();
+            break;
+        }
+    }
+    let status = child.wait().unwrap();
+    assert!(
+        out.contains("KILL ME"),
+        "the run never reached {point:?}:\n{out}"
+    );
+    assert!(!status.success());
+    out
+}
+
+#[test]
+fn killed_between_any_two_steps_a_rerun_converges() {
+    let Some(_g) = agent_host() else { return };
+    for point in [
+        // inside the step that creates and writes, between the two
+        "    try {\n        write_profile(dir, profile, with_key(",
+        // after the write, before the verification
+        "step(\"Verify the new key from the file\"",
+        // after the verification, before the old key is retired
+        "step(\"Retire the old key \"",
+        // between deactivating and deleting the old key
+        "    iam::delete_access_key(user, plan.old);",
+    ] {
+        let (old_id, old_secret) = converge();
+        let out = killed_at(point);
+        let rerun = playbook(&[]);
+        let all_keys = keys();
+        if point.contains("write_profile") {
+            // Killed between creating the key and storing its secret: the
+            // secret is lost, the file still holds the old key, and the rerun
+            // stops before any change, naming the orphan key.
+            assert_eq!(rerun.code, 1, "{}", rerun.all());
+            assert_eq!(key_in_file().0, old_id);
+            assert_eq!(all_keys.len(), 2, "{all_keys:?}");
+            let orphan = all_keys[1].split(':').next().unwrap().to_string();
+            assert!(
+                rerun.stderr.contains(&format!(
+                    "aws iam delete-access-key --user-name agent-e2e --access-key-id {orphan}"
+                )),
+                "{}",
+                rerun.stderr
+            );
+            // Following the advice converges.
+            eval(&format!(
+                "iam::delete_access_key(\"{USER}\", \"{orphan}\"); ()"
+            ));
+            let again = playbook(&[]);
+            assert_eq!(again.code, 0, "{}", again.all());
+        } else {
+            assert_eq!(
+                rerun.code,
+                0,
+                "killed before {point:?}:\n{out}\n{}",
+                rerun.all()
+            );
+            assert!(
+                rerun.stdout.contains("finishing an interrupted rotation"),
+                "{}",
+                rerun.stdout
+            );
+        }
+        let (id, secret) = key_in_file();
+        assert_ne!(id, old_id, "killed before {point:?}");
+        assert_eq!(
+            keys(),
+            vec![format!("{id}:Active")],
+            "killed before {point:?}"
+        );
+        assert_eq!(file_identity(), USER_ARN);
+        assert_file_attrs();
+        for s in [&old_secret, &secret] {
+            assert!(!out.contains(s.as_str()) && !rerun.all().contains(s.as_str()));
+        }
+        eval(&format!(
+            "for k in iam::access_keys(\"{USER}\") {{ iam::delete_access_key(\"{USER}\", k.id); }} ()"
+        ));
+        std::fs::remove_file(CRED_FILE).unwrap();
+    }
+}
