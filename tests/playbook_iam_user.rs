@@ -4,213 +4,18 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::os::unix::fs::MetadataExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::{Mutex, MutexGuard};
+
+use common::agent::*;
 
 const PLAYBOOK: &str = "alation-agent/secrets-manager-iam-user";
-const CRED_DIR: &str = "/etc/hydra/auth/.aws";
-const CRED_FILE: &str = "/etc/hydra/auth/.aws/credentials";
-const USER: &str = "agent-e2e";
-const OLD: &str = "5.14.0.1968";
-const NEW: &str = "5.15.0.2001";
-
-static LOCK: Mutex<()> = Mutex::new(());
-
-/// Exclusive use of a reset Agent host and moto. Outside the sandbox this
-/// fails, unless RUNBOOK_SKIP_SANDBOX=1 says so knowingly (never in CI).
-fn agent_host() -> Option<MutexGuard<'static, ()>> {
-    let guard = LOCK.lock().unwrap_or_else(|p| p.into_inner());
-    let inside =
-        Path::new("/run/systemd/system").is_dir() && Path::new("/etc/hydra/sandbox.env").is_file();
-    if !inside {
-        let skip = std::env::var("RUNBOOK_SKIP_SANDBOX").is_ok_and(|v| v == "1")
-            && !std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
-        if skip {
-            eprintln!(
-                "SKIPPED knowingly (RUNBOOK_SKIP_SANDBOX=1): not inside the Agent-host sandbox"
-            );
-            return None;
-        }
-        panic!(
-            "not inside the Agent-host sandbox: run scripts/test.sh (or set RUNBOOK_SKIP_SANDBOX=1 outside CI)"
-        );
-    }
-    moto("POST", "/moto-api/reset", "");
-    let _ = Command::new("docker").args(["rm", "-f", "auth"]).output();
-    let _ = std::fs::remove_dir_all(CRED_DIR);
-    Some(guard)
-}
-
-/// One HTTP request to moto, whose address the runner passes in AWS_ENDPOINT_URL.
-fn moto(method: &str, path: &str, body: &str) -> String {
-    let url = std::env::var("AWS_ENDPOINT_URL")
-        .expect("AWS_ENDPOINT_URL (moto) must be set: run scripts/test.sh");
-    let host = url
-        .trim_start_matches("http://")
-        .trim_end_matches('/')
-        .to_string();
-    let mut s =
-        TcpStream::connect(&host).unwrap_or_else(|e| panic!("cannot reach moto at {host}: {e}"));
-    write!(
-        s,
-        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
-    out.split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default()
-}
-
-/// Creates a secret in moto (Secrets Manager's JSON protocol; moto ignores the signature).
-fn create_secret(name: &str, value: &str) {
-    let url = std::env::var("AWS_ENDPOINT_URL").unwrap();
-    let host = url
-        .trim_start_matches("http://")
-        .trim_end_matches('/')
-        .to_string();
-    let body = format!("{{\"Name\":\"{name}\",\"SecretString\":\"{value}\"}}");
-    let mut s = TcpStream::connect(&host).unwrap();
-    write!(
-        s,
-        "POST / HTTP/1.1\r\nHost: {host}\r\nX-Amz-Target: secretsmanager.CreateSecret\r\nContent-Type: application/x-amz-json-1.1\r\nAuthorization: AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/secretsmanager/aws4_request, SignedHeaders=host, Signature=0\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
-    assert!(out.starts_with("HTTP/1.1 200"), "{out}");
-}
-
-/// Everything a run could change: AWS (moto's whole state), containers, the credentials folder.
-fn world() -> (String, String, Option<String>) {
-    let mut aws: serde_json::Value =
-        serde_json::from_str(&moto("GET", "/moto-api/data.json", "")).expect("moto state");
-    // moto records a summary on every read of the account: not a change.
-    aws["iam"]["AccountSummary"] = serde_json::Value::Null;
-    let aws = aws.to_string();
-    let containers = sh(
-        "docker",
-        &["ps", "-a", "--format", "{{.Names}} {{.Image}} {{.State}}"],
-    );
-    let files = std::fs::read_to_string(CRED_FILE).ok();
-    (aws, containers, files)
-}
-
-fn sh(program: &str, args: &[&str]) -> String {
-    let out = Command::new(program).args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{program} {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn archive(version: &str) -> String {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join(".build/addon")
-        .join(format!("auth-service-docker-image-{version}.tar.gz"));
-    assert!(
-        p.is_file(),
-        "{} is missing: run scripts/sandbox.sh addon {version}",
-        p.display()
-    );
-    p.display().to_string()
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn all(&self) -> String {
-        format!("{}\n{}", self.stdout, self.stderr)
-    }
-}
-
-fn runbook(args: &[&str], tune: impl FnOnce(&mut Command)) -> Run {
-    let lock = tempfile::NamedTempFile::new().unwrap();
-    let mut cmd = Command::new(common::bin());
-    cmd.args(args)
-        .env("NO_COLOR", "1")
-        .env("RUNBOOK_LOCK_FILE", lock.path());
-    tune(&mut cmd);
-    let out = cmd.output().unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
 
 fn playbook(extra: &[&str]) -> Run {
     let mut args = vec!["run", PLAYBOOK, "--set", "user_name=agent-e2e", "--yes"];
     args.extend_from_slice(extra);
     runbook(&args, |_| {})
-}
-
-/// `runbook eval` as the admin identity, for setting up and reading AWS state.
-fn eval(code: &str) -> String {
-    let r = runbook(&["eval", code], |_| {});
-    assert_eq!(r.code, 0, "eval {code}: {}", r.all());
-    r.stdout.trim().to_string()
-}
-
-fn recap(run: &Run) -> serde_json::Value {
-    let last = run.stdout.lines().last().expect("output");
-    let v: serde_json::Value = serde_json::from_str(last).expect("JSON line");
-    assert_eq!(v["event"], "recap", "{last}");
-    v
-}
-
-fn profile_of(text: &str, profile: &str) -> Vec<(String, String)> {
-    let mut inside = false;
-    let mut out = Vec::new();
-    for line in text.lines() {
-        let t = line.trim();
-        if t.starts_with('[') {
-            inside = t == format!("[{profile}]");
-        } else if inside && let Some((k, v)) = t.split_once('=') {
-            out.push((k.trim().to_string(), v.trim().to_string()));
-        }
-    }
-    out
-}
-
-fn key_in_file() -> (String, String) {
-    let text = std::fs::read_to_string(CRED_FILE).unwrap();
-    let kv = profile_of(&text, "alation_auth");
-    let get = |k: &str| {
-        kv.iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.clone())
-            .unwrap()
-    };
-    (get("aws_access_key_id"), get("aws_secret_access_key"))
-}
-
-/// What the add-on itself can read of the credentials file (the stand-in
-/// serves the profile names it can read, or 403 when it cannot).
-fn addon_sees() -> String {
-    let mut s = TcpStream::connect("127.0.0.1:11001").expect("the add-on listens on 11001");
-    write!(
-        s,
-        "GET /cgi-bin/profiles HTTP/1.0\r\nHost: localhost\r\n\r\n"
-    )
-    .unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
-    out
 }
 
 #[test]
@@ -278,17 +83,11 @@ fn first_run_converges_and_the_second_changes_nothing() {
     let meta = std::fs::metadata(CRED_FILE).unwrap();
     assert_eq!(meta.mode() & 0o7777, 0o540);
     assert_eq!(meta.uid(), 0);
-    let gid = sh("getent", &["group", "alationdocker"])
-        .split(':')
-        .nth(2)
-        .unwrap()
-        .trim()
-        .parse::<u32>()
-        .unwrap();
+    let gid = alationdocker_gid();
     assert_eq!(meta.gid(), gid);
     let dir = std::fs::metadata(CRED_DIR).unwrap();
     assert_eq!((dir.mode() & 0o7777, dir.gid()), (0o750, gid));
-    let (id, secret) = key_in_file();
+    let (id, secret) = key_in(Path::new(CRED_FILE));
     let keys = eval(&format!(
         "iam::access_keys(\"{USER}\").map(|k| k.id + \":\" + k.status)"
     ));
@@ -334,7 +133,7 @@ fn first_run_converges_and_the_second_changes_nothing() {
         "{}",
         second.stdout
     );
-    assert_eq!(key_in_file().0, id);
+    assert_eq!(key_in(Path::new(CRED_FILE)).0, id);
     assert_eq!(eval(&format!("iam::access_keys(\"{USER}\").len()")), "1");
 
     // The secret key never appears in any output.

@@ -2,6 +2,8 @@
 //! clean environment, in the spirit of casey/just's test harness.
 #![allow(dead_code)]
 
+pub mod agent;
+
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};

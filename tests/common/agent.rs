@@ -1,0 +1,221 @@
+//! The harness of the end-to-end playbook tests, which run inside the
+//! Agent-host sandbox (systemd as PID 1, the real Docker daemon, moto for AWS,
+//! the `kratos` and `hydra` stand-ins). Tests take turns: the Agent's
+//! containers have fixed names on the one daemon.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::Command;
+use std::sync::{Mutex, MutexGuard};
+
+pub const CRED_DIR: &str = "/etc/hydra/auth/.aws";
+pub const CRED_FILE: &str = "/etc/hydra/auth/.aws/credentials";
+/// The IAM user the tests give the playbooks.
+pub const USER: &str = "agent-e2e";
+pub const OLD: &str = "5.14.0.1968";
+pub const NEW: &str = "5.15.0.2001";
+pub const NOBODY: u32 = 65534;
+
+static LOCK: Mutex<()> = Mutex::new(());
+
+/// Exclusive use of a reset Agent host and moto. Outside the sandbox this
+/// fails, unless RUNBOOK_SKIP_SANDBOX=1 says so knowingly (never in CI).
+pub fn agent_host() -> Option<MutexGuard<'static, ()>> {
+    let guard = LOCK.lock().unwrap_or_else(|p| p.into_inner());
+    let inside =
+        Path::new("/run/systemd/system").is_dir() && Path::new("/etc/hydra/sandbox.env").is_file();
+    if !inside {
+        let skip = std::env::var("RUNBOOK_SKIP_SANDBOX").is_ok_and(|v| v == "1")
+            && !std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
+        if skip {
+            eprintln!(
+                "SKIPPED knowingly (RUNBOOK_SKIP_SANDBOX=1): not inside the Agent-host sandbox"
+            );
+            return None;
+        }
+        panic!(
+            "not inside the Agent-host sandbox: run scripts/test.sh (or set RUNBOOK_SKIP_SANDBOX=1 outside CI)"
+        );
+    }
+    moto("POST", "/moto-api/reset", "");
+    let _ = Command::new("docker").args(["rm", "-f", "auth"]).output();
+    let _ = std::fs::remove_dir_all(CRED_DIR);
+    Some(guard)
+}
+
+fn moto_host() -> String {
+    let url = std::env::var("AWS_ENDPOINT_URL")
+        .expect("AWS_ENDPOINT_URL (moto) must be set: run scripts/test.sh");
+    url.trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_string()
+}
+
+/// One HTTP request; the response body.
+fn http(host: &str, request: &str) -> String {
+    let mut s = TcpStream::connect(host).unwrap_or_else(|e| panic!("cannot reach {host}: {e}"));
+    s.write_all(request.as_bytes()).unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out
+}
+
+/// One request to moto, whose address the runner passes in AWS_ENDPOINT_URL.
+pub fn moto(method: &str, path: &str, body: &str) -> String {
+    let host = moto_host();
+    let out = http(
+        &host,
+        &format!(
+            "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    out.split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default()
+}
+
+/// Creates a secret in moto (Secrets Manager's JSON protocol; moto ignores the signature).
+pub fn create_secret(name: &str, value: &str) {
+    let host = moto_host();
+    let body = format!("{{\"Name\":\"{name}\",\"SecretString\":\"{value}\"}}");
+    let out = http(
+        &host,
+        &format!(
+            "POST / HTTP/1.1\r\nHost: {host}\r\nX-Amz-Target: secretsmanager.CreateSecret\r\nContent-Type: application/x-amz-json-1.1\r\nAuthorization: AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/secretsmanager/aws4_request, SignedHeaders=host, Signature=0\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    assert!(out.starts_with("HTTP/1.1 200"), "{out}");
+}
+
+/// Everything a run could change: AWS (moto's whole state), containers, the credentials file.
+pub fn world() -> (String, String, Option<String>) {
+    let mut aws: serde_json::Value =
+        serde_json::from_str(&moto("GET", "/moto-api/data.json", "")).expect("moto state");
+    // moto records a summary on every read of the account: not a change.
+    aws["iam"]["AccountSummary"] = serde_json::Value::Null;
+    let containers = sh(
+        "docker",
+        &["ps", "-a", "--format", "{{.Names}} {{.Image}} {{.State}}"],
+    );
+    let files = std::fs::read_to_string(CRED_FILE).ok();
+    (aws.to_string(), containers, files)
+}
+
+/// A command that must succeed; its stdout.
+pub fn sh(program: &str, args: &[&str]) -> String {
+    let out = Command::new(program).args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{program} {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The add-on archive of `version`, built by `scripts/sandbox.sh addon VERSION`.
+pub fn archive(version: &str) -> String {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(".build/addon")
+        .join(format!("auth-service-docker-image-{version}.tar.gz"));
+    assert!(
+        p.is_file(),
+        "{} is missing: run scripts/sandbox.sh addon {version}",
+        p.display()
+    );
+    p.display().to_string()
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn all(&self) -> String {
+        format!("{}\n{}", self.stdout, self.stderr)
+    }
+}
+
+/// The real binary with its own lock file; `tune` adjusts the command (env, uid).
+pub fn runbook(args: &[&str], tune: impl FnOnce(&mut Command)) -> Run {
+    let lock = tempfile::NamedTempFile::new().unwrap();
+    let mut cmd = Command::new(super::bin());
+    cmd.args(args)
+        .env("NO_COLOR", "1")
+        .env("RUNBOOK_LOCK_FILE", lock.path());
+    tune(&mut cmd);
+    let out = cmd.output().unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// `runbook eval` as the admin identity, for setting up and reading AWS state.
+pub fn eval(code: &str) -> String {
+    let r = runbook(&["eval", code], |_| {});
+    assert_eq!(r.code, 0, "eval {code}: {}", r.all());
+    r.stdout.trim().to_string()
+}
+
+/// The recap of a `--output json` run, after checking every line is JSON.
+pub fn recap(run: &Run) -> serde_json::Value {
+    for line in run.stdout.lines() {
+        serde_json::from_str::<serde_json::Value>(line)
+            .unwrap_or_else(|e| panic!("not JSON: {line}: {e}"));
+    }
+    let last = run.stdout.lines().last().expect("output");
+    let v: serde_json::Value = serde_json::from_str(last).expect("JSON line");
+    assert_eq!(v["event"], "recap", "{last}");
+    v
+}
+
+/// The `key = value` pairs of `[profile]` in INI text.
+pub fn profile_of(text: &str, profile: &str) -> Vec<(String, String)> {
+    let mut inside = false;
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let t = line.trim();
+        if t.starts_with('[') {
+            inside = t == format!("[{profile}]");
+        } else if inside && let Some((k, v)) = t.split_once('=') {
+            out.push((k.trim().to_string(), v.trim().to_string()));
+        }
+    }
+    out
+}
+
+/// `(id, secret)` under `[alation_auth]` of an INI file.
+pub fn key_in(path: &Path) -> (String, String) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let kv = profile_of(&text, "alation_auth");
+    let get = |k: &str| kv.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    (
+        get("aws_access_key_id").unwrap_or_else(|| panic!("no key id in {text}")),
+        get("aws_secret_access_key").unwrap_or_else(|| panic!("no secret in {}", path.display())),
+    )
+}
+
+/// What the add-on itself can read of the credentials file (the stand-in
+/// serves the profile names it can read, or 403 when it cannot).
+pub fn addon_sees() -> String {
+    http(
+        "127.0.0.1:11001",
+        "GET /cgi-bin/profiles HTTP/1.0\r\nHost: localhost\r\n\r\n",
+    )
+}
+
+pub fn alationdocker_gid() -> u32 {
+    sh("getent", &["group", "alationdocker"])
+        .split(':')
+        .nth(2)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
