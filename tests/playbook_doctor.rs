@@ -120,7 +120,8 @@ fn world() -> (String, String, String) {
         serde_json::from_str(&moto("GET", "/moto-api/data.json", &[], "")).expect("moto state");
     // moto records a summary on every read of the account: not a change.
     aws["iam"]["AccountSummary"] = serde_json::Value::Null;
-    let aws = aws.to_string();
+    // moto creates a service's empty tables on its first call: not a change.
+    let aws = prune(aws).to_string();
     let containers = sh(
         "docker",
         &[
@@ -135,11 +136,28 @@ fn world() -> (String, String, String) {
         &[
             "-c",
             &format!(
-                "ls -lan --time-style=full-iso {CRED_DIR} {CRED_DIR}/.. 2>&1; cat {CRED_FILE} 2>&1"
+                "ls -lan --time-style=full-iso {CRED_DIR} {CRED_DIR}/.. 2>&1; cat {CRED_FILE} 2>&1; true"
             ),
         ],
     );
     (aws, containers, files)
+}
+
+/// The value without its empty tables, lists and nulls.
+fn prune(v: serde_json::Value) -> serde_json::Value {
+    match v {
+        serde_json::Value::Object(map) => serde_json::Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (k, prune(v)))
+                .filter(|(_, v)| {
+                    !(v.is_null()
+                        || v.as_array().is_some_and(Vec::is_empty)
+                        || v.as_object().is_some_and(serde_json::Map::is_empty))
+                })
+                .collect(),
+        ),
+        other => other,
+    }
 }
 
 fn sh(program: &str, args: &[&str]) -> String {
@@ -413,6 +431,21 @@ fn doctor_passes_on_a_converged_host_changes_nothing_and_prints_no_secret() {
         );
     }
 
+    // The mode may be given with its leading 0; check mode reads the same,
+    // only the sign-in with the file's credentials is skipped (and said so).
+    let zero = doctor(&["--set", "mode=0540"]);
+    assert_eq!(zero.code, 0, "{}", zero.all());
+    let check = doctor(&["--check"]);
+    assert_eq!(check.code, 0, "{}", check.all());
+    assert!(
+        check.all().contains("run doctor without --check"),
+        "{}",
+        check.all()
+    );
+    assert_eq!(rows(&check).len(), ALL_CHECKS.len() - 1, "{}", check.stdout);
+    assert!(rows(&check).iter().all(|r| r.passed), "{}", check.stdout);
+    assert_eq!(world(), before, "doctor changed something");
+
     // The read doctor relies on for the attachment.
     let attached = eval(&format!("iam::user_policies(\"{USER}\")"));
     assert_eq!(
@@ -532,4 +565,72 @@ fn doctor_names_a_detached_policy_with_its_fix() {
         )],
         &secret,
     );
+}
+
+#[test]
+fn doctor_names_a_policy_that_does_not_allow_the_secrets() {
+    let Some(_g) = agent_host() else { return };
+    let secret = converge();
+    eval(
+        "iam::ensure_policy(\"read_secrets_policy\", iam::policy_document([\"secretsmanager:GetSecretValue\"], [\"arn:aws:secretsmanager:us-east-1:123456789012:secret:other-AbCdEf\"])); ()",
+    );
+    assert_only_failure(
+        &[(
+            "IAM policy document",
+            "v2 does not allow secretsmanager:GetSecretValue on [\"*\"]",
+            "runbook run alation-agent/secrets-manager-iam-user --set user_name=agent-e2e --set policy_name=read_secrets_policy",
+        )],
+        &secret,
+    );
+}
+
+#[test]
+fn doctor_on_a_bare_host_completes_the_table_and_changes_nothing() {
+    let Some(_g) = agent_host() else { return };
+    let before = world();
+    let run = doctor(&["--output", "json"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    let (checks, recap) = json_checks(&run);
+    let names: Vec<&str> = checks.iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ALL_CHECKS, "{}", run.stdout);
+    let passed: Vec<&str> = checks
+        .iter()
+        .filter(|c| c["passed"] == true)
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        passed,
+        [
+            "Agent version",
+            "unit hydra active",
+            "add-on version",
+            "group alationdocker"
+        ],
+        "{}",
+        run.stdout
+    );
+    for c in checks.iter().filter(|c| c["passed"] == false) {
+        let fix = c["fix"].as_str().unwrap_or_default();
+        assert!(!fix.is_empty(), "no fix for {c}");
+    }
+    let by_name = |n: &str| checks.iter().find(|c| c["name"] == n).unwrap().clone();
+    assert!(
+        by_name("add-on container Up")["fix"]
+            .as_str()
+            .unwrap()
+            .contains("--set addon_archive="),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        by_name("IAM user")["detail"]
+            .as_str()
+            .unwrap()
+            .contains("no IAM user agent-e2e"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(recap["checks_failed"], (ALL_CHECKS.len() - 4) as u64);
+    assert_eq!(recap["checks_passed"], 4);
+    assert_eq!(world(), before, "doctor changed something");
 }
