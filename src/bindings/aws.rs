@@ -377,6 +377,24 @@ pub fn iam_module(env: &Rc<Env>) -> Module {
         });
 
     let e = env.clone();
+    FuncRegistration::new("user_policies")
+        .with_comments([
+            "/// The ARNs of the managed policies attached to the user, or `()` when there is",
+            "/// no such user. A read (also in check mode); inline policies are not listed.",
+            "///",
+            "/// `iam::user_policies(\"alation-agent-host1\").contains(iam::policy(\"read_secrets_policy\").arn)`",
+        ])
+        .with_params_info(["user: &str", "Dynamic"])
+        .set_into_module(&mut m, move |user: &str| -> RhaiResult<Dynamic> {
+            let c = clients(&e)?;
+            let arns = call(&e, &c, iam::user_policies(&c, user))?;
+            Ok(match arns {
+                Some(arns) => arns.into_iter().map(Dynamic::from).collect::<Array>().into(),
+                None => Dynamic::UNIT,
+            })
+        });
+
+    let e = env.clone();
     FuncRegistration::new("access_keys")
         .with_comments([
             "/// The user's access keys, oldest first: `[#{id, status, created}]`.",

@@ -514,6 +514,16 @@ pub async fn attached_policies(clients: &Clients, user: &str) -> HostResult<Vec<
     Ok(items.into_iter().filter_map(|p| p.policy_arn).collect())
 }
 
+/// The ARNs of the managed policies attached to `user`, or `None` when the
+/// user does not exist. A read: it runs in check mode too.
+pub async fn user_policies(clients: &Clients, user: &str) -> HostResult<Option<Vec<String>>> {
+    match attached_policies(clients, user).await {
+        Ok(arns) => Ok(Some(arns)),
+        Err(e) if is_not_found(&e) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// Attaches the managed policy to the user; `ok` when already attached.
 pub async fn ensure_user_policy(
     ctx: &Ctx,
