@@ -6,88 +6,12 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::path::Path;
-use std::process::Command;
-use std::sync::{Mutex, MutexGuard};
+use common::agent::*;
 
 const DOCTOR: &str = "alation-agent/doctor";
 const SETUP: &str = "alation-agent/secrets-manager-iam-user";
-const CRED_DIR: &str = "/etc/hydra/auth/.aws";
-const CRED_FILE: &str = "/etc/hydra/auth/.aws/credentials";
-const USER: &str = "agent-e2e";
-const ADDON: &str = "5.14.0.1968";
 const SECRET_NAME: &str = "doctor-db";
 const SECRET_VALUE: &str = "doctor-db-password-never-printed";
-
-static LOCK: Mutex<()> = Mutex::new(());
-
-/// Exclusive use of a reset Agent host and moto. Outside the sandbox this
-/// fails, unless RUNBOOK_SKIP_SANDBOX=1 says so knowingly (never in CI).
-fn agent_host() -> Option<MutexGuard<'static, ()>> {
-    let guard = LOCK.lock().unwrap_or_else(|p| p.into_inner());
-    let inside =
-        Path::new("/run/systemd/system").is_dir() && Path::new("/etc/hydra/sandbox.env").is_file();
-    if !inside {
-        let skip = std::env::var("RUNBOOK_SKIP_SANDBOX").is_ok_and(|v| v == "1")
-            && !std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
-        if skip {
-            eprintln!(
-                "SKIPPED knowingly (RUNBOOK_SKIP_SANDBOX=1): not inside the Agent-host sandbox"
-            );
-            return None;
-        }
-        panic!(
-            "not inside the Agent-host sandbox: run scripts/test.sh (or set RUNBOOK_SKIP_SANDBOX=1 outside CI)"
-        );
-    }
-    moto("POST", "/moto-api/reset", &[], "");
-    let _ = Command::new("docker").args(["rm", "-f", "auth"]).output();
-    let _ = std::fs::remove_dir_all(CRED_DIR);
-    Some(guard)
-}
-
-/// One HTTP request to moto, whose address the runner passes in AWS_ENDPOINT_URL.
-fn moto(method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> String {
-    let url = std::env::var("AWS_ENDPOINT_URL")
-        .expect("AWS_ENDPOINT_URL (moto) must be set: run scripts/test.sh");
-    let host = url
-        .trim_start_matches("http://")
-        .trim_end_matches('/')
-        .to_string();
-    let mut s =
-        TcpStream::connect(&host).unwrap_or_else(|e| panic!("cannot reach moto at {host}: {e}"));
-    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\n");
-    if !headers.iter().any(|(k, _)| *k == "Content-Type") {
-        head.push_str("Content-Type: text/plain\r\n");
-    }
-    for (k, v) in headers {
-        head.push_str(&format!("{k}: {v}\r\n"));
-    }
-    write!(
-        s,
-        "{head}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
-    out.split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default()
-}
-
-/// A call to moto's AWS API as the admin (moto routes by the credential scope
-/// and does not verify signatures): for changes runbook has no function for.
-fn aws(service: &str, headers: &[(&str, &str)], body: &str) -> String {
-    let auth = format!(
-        "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=0"
-    );
-    let mut all = vec![("Authorization", auth.as_str())];
-    all.extend_from_slice(headers);
-    moto("POST", "/", &all, body)
-}
 
 fn detach_policy(user: &str, policy_arn: &str) {
     let out = aws(
@@ -101,133 +25,21 @@ fn detach_policy(user: &str, policy_arn: &str) {
     assert!(out.contains("DetachUserPolicyResponse"), "{out}");
 }
 
-fn create_secret(name: &str, value: &str) {
-    let out = aws(
-        "secretsmanager",
-        &[
-            ("Content-Type", "application/x-amz-json-1.1"),
-            ("X-Amz-Target", "secretsmanager.CreateSecret"),
-        ],
-        &serde_json::json!({"Name": name, "SecretString": value}).to_string(),
-    );
-    assert!(out.contains("\"ARN\""), "{out}");
-}
-
-/// Everything a run could change: AWS (moto's whole state), containers, the
-/// credentials folder's content, modes and owners.
-fn world() -> (String, String, String) {
-    let mut aws: serde_json::Value =
-        serde_json::from_str(&moto("GET", "/moto-api/data.json", &[], "")).expect("moto state");
-    // moto records a summary on every read of the account: not a change.
-    aws["iam"]["AccountSummary"] = serde_json::Value::Null;
-    // moto creates a service's empty tables on its first call: not a change.
-    let aws = prune(aws).to_string();
-    let containers = sh(
-        "docker",
-        &[
-            "ps",
-            "-a",
-            "--format",
-            "{{.Names}} {{.Image}} {{.State}} {{.ID}}",
-        ],
-    );
-    let files = sh(
-        "sh",
-        &[
-            "-c",
-            &format!(
-                "ls -lan --time-style=full-iso {CRED_DIR} {CRED_DIR}/.. 2>&1; cat {CRED_FILE} 2>&1; true"
-            ),
-        ],
-    );
-    (aws, containers, files)
-}
-
-/// The value without its empty tables, lists and nulls.
-fn prune(v: serde_json::Value) -> serde_json::Value {
-    match v {
-        serde_json::Value::Object(map) => serde_json::Value::Object(
-            map.into_iter()
-                .map(|(k, v)| (k, prune(v)))
-                .filter(|(_, v)| {
-                    !(v.is_null()
-                        || v.as_array().is_some_and(Vec::is_empty)
-                        || v.as_object().is_some_and(serde_json::Map::is_empty))
-                })
-                .collect(),
-        ),
-        other => other,
-    }
-}
-
-fn sh(program: &str, args: &[&str]) -> String {
-    let out = Command::new(program).args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{program} {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn archive() -> String {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join(".build/addon")
-        .join(format!("auth-service-docker-image-{ADDON}.tar.gz"));
-    assert!(
-        p.is_file(),
-        "{} is missing: run scripts/sandbox.sh addon {ADDON}",
-        p.display()
-    );
-    p.display().to_string()
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn all(&self) -> String {
-        format!("{}\n{}", self.stdout, self.stderr)
-    }
-}
-
-fn runbook(args: &[&str]) -> Run {
-    let lock = tempfile::NamedTempFile::new().unwrap();
-    let out = Command::new(common::bin())
-        .args(args)
-        .env("NO_COLOR", "1")
-        .env("RUNBOOK_LOCK_FILE", lock.path())
-        .output()
-        .unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-/// `runbook eval` as the admin identity, for setting up and reading AWS state.
-fn eval(code: &str) -> String {
-    let r = runbook(&["eval", code]);
-    assert_eq!(r.code, 0, "eval {code}: {}", r.all());
-    r.stdout.trim().to_string()
-}
-
 /// A freshly converged Agent host; returns the secret access key in the file.
 fn converge() -> String {
-    let arch = format!("addon_archive={}", archive());
-    let run = runbook(&[
-        "run",
-        SETUP,
-        "--set",
-        &format!("user_name={USER}"),
-        "--set",
-        &arch,
-        "--yes",
-    ]);
+    let arch = format!("addon_archive={}", archive(OLD));
+    let run = runbook(
+        &[
+            "run",
+            SETUP,
+            "--set",
+            &format!("user_name={USER}"),
+            "--set",
+            &arch,
+            "--yes",
+        ],
+        |_| {},
+    );
     assert_eq!(run.code, 0, "the host did not converge:\n{}", run.all());
     let text = std::fs::read_to_string(CRED_FILE).unwrap();
     let secret = text
@@ -251,10 +63,10 @@ fn key_id() -> String {
 
 fn doctor(extra: &[&str]) -> Run {
     let user = format!("user_name={USER}");
-    let arch = format!("addon_archive={}", archive());
+    let arch = format!("addon_archive={}", archive(OLD));
     let mut args = vec!["run", DOCTOR, "--set", &user, "--set", &arch];
     args.extend_from_slice(extra);
-    runbook(&args)
+    runbook(&args, |_| {})
 }
 
 /// The PASS/FAIL rows of a human run: (passed, name, detail, fix).

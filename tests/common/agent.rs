@@ -61,13 +61,25 @@ fn http(host: &str, request: &str) -> String {
     out
 }
 
-/// One request to moto, whose address the runner passes in AWS_ENDPOINT_URL.
+/// One request to moto, whose address the runner passes in AWS_ENDPOINT_URL; the body.
 pub fn moto(method: &str, path: &str, body: &str) -> String {
+    moto_with(method, path, &[], body)
+}
+
+/// A request to moto with extra headers (a `Content-Type` replaces text/plain).
+pub fn moto_with(method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> String {
     let host = moto_host();
+    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\n");
+    if !headers.iter().any(|(k, _)| *k == "Content-Type") {
+        head.push_str("Content-Type: text/plain\r\n");
+    }
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
     let out = http(
         &host,
         &format!(
-            "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            "{head}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
             body.len()
         ),
     );
@@ -76,32 +88,77 @@ pub fn moto(method: &str, path: &str, body: &str) -> String {
         .unwrap_or_default()
 }
 
-/// Creates a secret in moto (Secrets Manager's JSON protocol; moto ignores the signature).
-pub fn create_secret(name: &str, value: &str) {
-    let host = moto_host();
-    let body = format!("{{\"Name\":\"{name}\",\"SecretString\":\"{value}\"}}");
-    let out = http(
-        &host,
-        &format!(
-            "POST / HTTP/1.1\r\nHost: {host}\r\nX-Amz-Target: secretsmanager.CreateSecret\r\nContent-Type: application/x-amz-json-1.1\r\nAuthorization: AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/secretsmanager/aws4_request, SignedHeaders=host, Signature=0\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        ),
+/// A call to moto's AWS API as the admin (moto routes by the credential scope
+/// and does not verify signatures): for changes runbook has no function for.
+pub fn aws(service: &str, headers: &[(&str, &str)], body: &str) -> String {
+    let auth = format!(
+        "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=0"
     );
-    assert!(out.starts_with("HTTP/1.1 200"), "{out}");
+    let mut all = vec![("Authorization", auth.as_str())];
+    all.extend_from_slice(headers);
+    moto_with("POST", "/", &all, body)
 }
 
-/// Everything a run could change: AWS (moto's whole state), containers, the credentials file.
-pub fn world() -> (String, String, Option<String>) {
+pub fn create_secret(name: &str, value: &str) {
+    let out = aws(
+        "secretsmanager",
+        &[
+            ("Content-Type", "application/x-amz-json-1.1"),
+            ("X-Amz-Target", "secretsmanager.CreateSecret"),
+        ],
+        &serde_json::json!({"Name": name, "SecretString": value}).to_string(),
+    );
+    assert!(out.contains("\"ARN\""), "{out}");
+}
+
+/// The value without its empty tables, lists and nulls.
+fn prune(v: serde_json::Value) -> serde_json::Value {
+    match v {
+        serde_json::Value::Object(map) => serde_json::Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (k, prune(v)))
+                .filter(|(_, v)| {
+                    !(v.is_null()
+                        || v.as_array().is_some_and(Vec::is_empty)
+                        || v.as_object().is_some_and(serde_json::Map::is_empty))
+                })
+                .collect(),
+        ),
+        serde_json::Value::Array(items) => {
+            serde_json::Value::Array(items.into_iter().map(prune).collect())
+        }
+        other => other,
+    }
+}
+
+/// Everything a run could change: AWS (moto's whole state), containers, the
+/// credentials folder's content, modes and owners.
+pub fn world() -> (String, String, String) {
     let mut aws: serde_json::Value =
         serde_json::from_str(&moto("GET", "/moto-api/data.json", "")).expect("moto state");
-    // moto records a summary on every read of the account: not a change.
+    // moto records a summary on every read of the account, and creates a
+    // service's empty tables on its first call: neither is a change.
     aws["iam"]["AccountSummary"] = serde_json::Value::Null;
+    let aws = prune(aws).to_string();
     let containers = sh(
         "docker",
-        &["ps", "-a", "--format", "{{.Names}} {{.Image}} {{.State}}"],
+        &[
+            "ps",
+            "-a",
+            "--format",
+            "{{.Names}} {{.Image}} {{.State}} {{.ID}}",
+        ],
     );
-    let files = std::fs::read_to_string(CRED_FILE).ok();
-    (aws.to_string(), containers, files)
+    let files = sh(
+        "sh",
+        &[
+            "-c",
+            &format!(
+                "ls -lan --time-style=full-iso {CRED_DIR} {CRED_DIR}/.. 2>&1; cat {CRED_FILE} 2>&1; true"
+            ),
+        ],
+    );
+    (aws, containers, files)
 }
 
 /// A command that must succeed; its stdout.
