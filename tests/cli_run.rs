@@ -206,3 +206,23 @@ fn diff_shows_changed_content_with_secrets_masked() {
     );
     assert!(!out.all().contains("topsecretvalue"), "{}", out.stdout);
 }
+
+/// Regression: `aws::configure(#{profile})` in a playbook (its admin_profile)
+/// used to drop the region given with --aws-region.
+#[test]
+fn aws_configure_keeps_what_it_is_not_given() {
+    let out = Test::new()
+        .args([
+            "eval",
+            "--aws-region",
+            "eu-west-3",
+            "aws::configure(#{profile: \"admin\"}); aws::settings()",
+        ])
+        .run();
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        out.stdout.contains("profile: \"admin\"") && out.stdout.contains("region: \"eu-west-3\""),
+        "{}",
+        out.stdout
+    );
+}

@@ -77,16 +77,25 @@ pub fn aws_module(env: &Rc<Env>) -> Module {
     FuncRegistration::new("configure")
         .with_comments([
             "/// Chooses the AWS identity and region for the IAM and STS calls that follow.",
-            "/// Options: `profile`, `region`; a missing option keeps the standard chain's choice.",
+            "/// Options: `profile`, `region`; an option left out keeps its current setting (e.g.",
+            "/// `--aws-region`), and `()` hands it back to the standard chain.",
             "///",
             "/// `aws::configure(#{profile: \"admin\", region: \"eu-west-1\"});`",
         ])
         .with_params_info(["opts: Map", "()"])
         .set_into_module(&mut m, move |opts: Map| -> RhaiResult<()> {
             check_opts(&opts, "aws::configure", &["profile", "region"])?;
+            let current = e.aws.borrow().clone();
+            let pick = |key: &str, keep: Option<String>| -> RhaiResult<Option<String>> {
+                if opts.contains_key(key) {
+                    opt_str(&opts, key)
+                } else {
+                    Ok(keep)
+                }
+            };
             e.set_aws(AwsSettings {
-                profile: opt_str(&opts, "profile")?,
-                region: opt_str(&opts, "region")?,
+                profile: pick("profile", current.profile)?,
+                region: pick("region", current.region)?,
             });
             Ok(())
         });
