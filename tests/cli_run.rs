@@ -226,3 +226,22 @@ fn aws_configure_keeps_what_it_is_not_given() {
         out.stdout
     );
 }
+
+/// Regression: `runbook doc | head` panicked on the closed pipe.
+#[test]
+fn a_closed_pipe_is_not_a_panic() {
+    let t = Test::new().arg("doc");
+    let mut cmd = t.command();
+    cmd.stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
+}

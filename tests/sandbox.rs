@@ -2,7 +2,7 @@
 //! with systemd as PID 1, the machine's Docker daemon, `hydra` and `kratos`
 //! stand-ins (scripts/sandbox.sh). Run through cargo's target runner:
 //!
-//!   scripts/test-sandbox.sh
+//!   scripts/test.sh --test sandbox
 //!
 //! Outside the sandbox every test returns early with a note, except under
 //! `CI=true`, where a missing sandbox is a failure: CI must never pass by

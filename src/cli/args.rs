@@ -43,7 +43,7 @@ pub enum Command {
         "  runbook run examples/hello --set who=ops --set times=2\n",
         "  runbook run ./site/my-playbook.rhai --vars site.toml --check --diff\n",
         "  runbook run alation-agent/secrets-manager-iam-user --aws-profile admin --yes --output json\n\n",
-        "Parameters come from --set, then --vars, then RUNBOOK_<NAME>, then a prompt on a TTY, then the default.\n",
+        "Parameters come from --set, then --vars, then RUNBOOK_<NAME>, then the default; a required one still\nmissing is asked for on a TTY (hidden for secrets), or is an error without one.\n",
         "A secret parameter is best given with --set name=@FILE, a --vars file or RUNBOOK_<NAME>.\n\n",
         "Exit codes:\n  0 success   1 a step failed   2 usage, parse or parameter error\n  3 --check --detailed-exitcode with pending changes   130 interrupted"
     ))]

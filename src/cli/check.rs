@@ -40,7 +40,7 @@ pub fn check(paths: &[String], lib: &[PathBuf], style: Style) -> Result<u8, CliE
         if failed {
             errors += 1;
         } else {
-            println!("ok  {}", script.source_name());
+            outln!("ok  {}", script.source_name());
         }
     }
     if errors > 0 {

@@ -156,12 +156,15 @@ pub fn doc(
                     dir.display()
                 ))
             })?;
-        println!("wrote Rhai definition files to {}", dir.display());
+        outln!("wrote Rhai definition files to {}", dir.display());
         return Ok(EXIT_OK);
     }
     let docs = collect(&session);
     if as_markdown {
-        print!("{}", markdown(&docs));
+        {
+            use std::io::Write as _;
+            let _ = write!(std::io::stdout(), "{}", markdown(&docs));
+        }
         return Ok(EXIT_OK);
     }
     match name {
@@ -169,7 +172,7 @@ pub fn doc(
             let mut current = None;
             for d in &docs {
                 if current != Some(&d.module) {
-                    println!(
+                    outln!(
                         "{}",
                         if d.module.is_empty() {
                             "global".to_string()
@@ -179,13 +182,13 @@ pub fn doc(
                     );
                     current = Some(&d.module);
                 }
-                println!(
+                outln!(
                     "  {:<60} {}",
                     qualified(d),
                     d.doc.first().map(String::as_str).unwrap_or("")
                 );
             }
-            println!("\n`runbook doc MODULE` or `runbook doc MODULE::FUNCTION` for the full text");
+            outln!("\n`runbook doc MODULE` or `runbook doc MODULE::FUNCTION` for the full text");
         }
         Some(query) => {
             let (module, func) = match query.split_once("::") {
@@ -203,11 +206,11 @@ pub fn doc(
                 )));
             }
             for d in hits {
-                println!("{}", qualified(d));
+                outln!("{}", qualified(d));
                 for l in &d.doc {
-                    println!("    {l}");
+                    outln!("    {l}");
                 }
-                println!();
+                outln!();
             }
         }
     }

@@ -140,7 +140,7 @@ pub fn eject(name: &str, dir: &Path, force: bool) -> Result<u8, CliError> {
         CliError::Io(format!("cannot {what} {}: {e}", path.display()))
     };
     std::fs::create_dir_all(dir).map_err(|e| io("create", dir, e))?;
-    println!("Ejected {} into {}:", script.name, dir.display());
+    outln!("Ejected {} into {}:", script.name, dir.display());
     for p in &plan {
         let target = dir.join(&p.rel);
         if let Some(parent) = target.parent() {
@@ -153,18 +153,18 @@ pub fn eject(name: &str, dir: &Path, force: bool) -> Result<u8, CliError> {
         };
         write_atomic(&target, p.text.as_bytes(), MODE, None, None)
             .map_err(|e| CliError::Io(e.to_string()))?;
-        println!("  {verb} {}  ({})", target.display(), p.what);
+        outln!("  {verb} {}  ({})", target.display(), p.what);
     }
     for m in &not_bundled {
-        println!("  note: import \"{m}\" is not a bundled module; nothing copied for it");
+        outln!("  note: import \"{m}\" is not a bundled module; nothing copied for it");
     }
     let main = dir.join(&plan[0].rel);
-    println!();
-    println!("Next:");
-    println!("  runbook run {} --check", main.display());
-    println!("  runbook check {} --lib {}", main.display(), dir.display());
-    println!();
-    println!(
+    outln!();
+    outln!("Next:");
+    outln!("  runbook run {} --check", main.display());
+    outln!("  runbook check {} --lib {}", main.display(), dir.display());
+    outln!();
+    outln!(
         "Imports in {} now resolve from {} first, then the bundled stdlib: edit the copies there.",
         main.display(),
         dir.display()

@@ -15,7 +15,7 @@ pub fn list() -> Result<u8, CliError> {
         .collect();
     let width = entries.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
     for (name, summary) in entries {
-        println!("{name:width$}  {summary}");
+        outln!("{name:width$}  {summary}");
     }
     Ok(EXIT_OK)
 }

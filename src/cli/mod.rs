@@ -1,5 +1,15 @@
 //! The command line: parse, dispatch, map the result to an exit code.
 
+/// `println!` that ignores a closed pipe (`runbook doc | head`) instead of
+/// panicking. SIGPIPE stays ignored: a child closing its stdin early must not
+/// kill a run halfway.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 mod args;
 mod check;
 mod doc;

@@ -17,20 +17,20 @@ fn default_text(v: &Option<toml::Value>, ty: ParamType) -> String {
 pub fn show(name: &str) -> Result<u8, CliError> {
     let script = catalog::load(name)?;
     let header = header_of(&script)?;
-    println!("{}", script.name);
+    outln!("{}", script.name);
     if !header.summary.is_empty() {
-        println!("  {}", header.summary);
+        outln!("  {}", header.summary);
     }
     if !header.description.is_empty() {
-        println!();
+        outln!();
         for line in header.description.lines() {
-            println!("  {line}");
+            outln!("  {line}");
         }
     }
-    println!();
-    println!("Parameters:");
+    outln!();
+    outln!("Parameters:");
     if header.params.is_empty() {
-        println!("  (none)");
+        outln!("  (none)");
     }
     for p in &header.params {
         let mut flags = Vec::new();
@@ -45,25 +45,25 @@ pub fn show(name: &str) -> Result<u8, CliError> {
         } else {
             format!(" [{}]", flags.join(", "))
         };
-        println!(
+        outln!(
             "  {} ({}){flags}  default: {}",
             p.name,
             p.ty.as_str(),
             default_text(&p.default, p.ty)
         );
         if !p.help.is_empty() {
-            println!("      {}", p.help);
+            outln!("      {}", p.help);
         }
-        println!("      --set {}=…  or  {}", p.name, p.env_name());
+        outln!("      --set {}=…  or  {}", p.name, p.env_name());
     }
-    println!();
-    println!("Needs:");
-    println!("  root: {}", if header.needs.root { "yes" } else { "no" });
+    outln!();
+    outln!("Needs:");
+    outln!("  root: {}", if header.needs.root { "yes" } else { "no" });
     let cmds = if header.needs.commands.is_empty() {
         "(none)".into()
     } else {
         header.needs.commands.join(", ")
     };
-    println!("  commands: {cmds}");
+    outln!("  commands: {cmds}");
     Ok(EXIT_OK)
 }
