@@ -368,4 +368,19 @@ fn restarting_the_agent_without_a_terminal_needs_yes() {
     assert!(run.stdout.contains("failed step 4"), "{}", run.stdout);
     // Nothing after the refused restart ran: no key was created.
     assert_eq!(eval(&format!("iam::access_keys(\"{USER}\").len()")), "0");
+
+    // The add-on was installed but not started: the next run restarts the Agent.
+    let again = playbook(&["--set", &format!("addon_archive={}", archive(OLD))]);
+    assert_eq!(again.code, 0, "{}", again.all());
+    assert!(
+        again.stdout.contains("changed      systemd::restart hydra"),
+        "{}",
+        again.stdout
+    );
+    assert!(
+        !again.stdout.contains("proc::run kratos"),
+        "{}",
+        again.stdout
+    );
+    assert!(addon_sees().contains("alation_auth"));
 }
