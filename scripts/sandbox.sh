@@ -50,12 +50,15 @@ debian_mirror() {
 
 cmd_deps() {
   local missing=()
-  command -v docker >/dev/null || missing+=(docker.io)
+  # The machine may carry a docker client without a daemon: look for dockerd.
+  command -v dockerd >/dev/null || missing+=(docker.io)
   command -v debootstrap >/dev/null || missing+=(debootstrap)
   is_static_busybox /bin/busybox || missing+=(busybox-static)
   if [ ${#missing[@]} -gt 0 ]; then
     need_root "installing ${missing[*]}"
     log "installing ${missing[*]}"
+    # A fresh machine may have no package lists yet.
+    apt-get update -qq >&2
     DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}" >&2
   fi
   ensure_daemon
