@@ -190,7 +190,7 @@ fn iam_user_then_agent_setup_reach_the_all_in_one_end_state() {
     for expected in [
         "proc::run kratos addons install auth",
         "would_change fs::mkdir /etc/hydra/auth/.aws",
-        "would write [alation_auth] with the key AKIA",
+        "would_change ini::set_section /etc/hydra/auth/.aws/credentials [alation_auth]",
         "would_change fs::remove",
     ] {
         assert!(
@@ -545,4 +545,64 @@ fn show_key_shows_the_secret_on_the_terminal_only_and_once() {
     assert!(stdout.contains("no new key"), "{stdout}");
     assert!(!tty.contains(&shown), "{tty}");
     assert_eq!(keys_of_user(), keys);
+}
+
+/// Regression: a key given by hand that did not verify stayed in the file,
+/// replacing a key that worked.
+#[test]
+fn a_key_given_by_hand_that_does_not_verify_gives_the_old_key_back() {
+    let Some(_g) = agent_host() else { return };
+    let arch = format!("addon_archive={}", archive(OLD));
+    let setup = runbook(
+        &[
+            "run",
+            "alation-agent/secrets-manager-iam-user",
+            "--set",
+            &format!("user_name={USER}"),
+            "--set",
+            &arch,
+            "--yes",
+        ],
+        |_| {},
+    );
+    assert_eq!(setup.code, 0, "{}", setup.all());
+    let (old_id, old_secret) = key_in(Path::new(CRED_FILE));
+
+    // A second, real key whose secret only a file sees (never printed).
+    let dir = tempfile::tempdir().unwrap();
+    let secret_file = dir.path().join("secret");
+    let new_id = eval(&format!(
+        "let k = iam::create_access_key(\"{USER}\"); fs::write(\"{}\", k.secret, #{{mode: \"600\"}}); k.id",
+        secret_file.display()
+    ))
+    .lines()
+    .last()
+    .unwrap()
+    .trim_matches('"')
+    .to_string();
+    let new_secret = std::fs::read_to_string(&secret_file).unwrap();
+
+    // Verification fails (the test secret does not exist): the old key goes back.
+    let run = agent_setup_with(
+        &[
+            "--set",
+            &format!("access_key_id={new_id}"),
+            "--set",
+            "test_secret=db/nope",
+        ],
+        |c| {
+            c.env("RUNBOOK_ACCESS_KEY_SECRET", new_secret.trim());
+        },
+    );
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(
+        run.stderr.contains(&format!("the key {old_id}"))
+            && run.stderr.contains("is back in place"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(key_in(Path::new(CRED_FILE)), (old_id, old_secret.clone()));
+    let meta = std::fs::metadata(CRED_FILE).unwrap();
+    assert_eq!(std::os::unix::fs::MetadataExt::mode(&meta) & 0o7777, 0o540);
+    assert!(!run.all().contains(new_secret.trim()) && !run.all().contains(&old_secret));
 }
