@@ -6,6 +6,8 @@
 #
 #   scripts/demo.sh            DEMO_KEEP=1 leaves the sandbox and moto running
 set -euo pipefail
+# dockerd and debootstrap live in sbin, which a non-login PATH may lack.
+export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 

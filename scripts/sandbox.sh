@@ -12,6 +12,8 @@
 #
 # Everything generated lives under the ignored .build/ folder.
 set -euo pipefail
+# dockerd and debootstrap live in sbin, which a non-login PATH may lack.
+export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD="$ROOT/.build"

@@ -11,6 +11,8 @@
 # CI=true is the default here: a test that cannot find its service fails
 # instead of skipping.
 set -euo pipefail
+# dockerd and debootstrap live in sbin, which a non-login PATH may lack.
+export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 export CI="${CI:-true}"
