@@ -192,3 +192,15 @@ fn check_mode_write_reports_would_change_and_creates_nothing() {
     r.pty.exp_eof().unwrap();
     assert!(!target.exists(), "check mode created the file");
 }
+
+/// `:vars` prints the scope: a string holding a secret's text is masked too.
+#[test]
+fn vars_never_shows_a_secret() {
+    let out = common::Test::new()
+        .arg("repl")
+        .stdin("let s = secret(\"TopSecretXYZ123\");\nlet t = s.expose();\n:vars\n")
+        .run();
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(out.stdout.contains("let s = ********"), "{}", out.stdout);
+    assert!(!out.all().contains("TopSecretXYZ123"), "{}", out.all());
+}

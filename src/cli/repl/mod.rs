@@ -204,7 +204,9 @@ impl Repl {
             ":vars" => {
                 for (name, constant, value) in self.scope.iter() {
                     let kind = if constant { "const" } else { "let" };
-                    println!("{kind} {name} = {}", pretty(&value));
+                    // A plain string can hold a secret's text (after expose()): redact it too.
+                    let shown = self.session.redactor.redact(&pretty(&value));
+                    println!("{kind} {name} = {shown}");
                 }
             }
             ":check" => match arg {
