@@ -133,6 +133,53 @@ fn unknown_values_do_no_io_in_check_mode() {
     assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 0);
 }
 
+/// Regression: outside check mode an `Unknown` (kept from a check-mode REPL
+/// session, say) made iam and docker calls report `changed` and do nothing.
+/// Every state-changing call now refuses it with `invalid_input`, before any I/O.
+#[test]
+fn unknown_values_are_refused_in_apply_mode() {
+    let d = tempfile::tempdir().unwrap();
+    let calls = [
+        "fs::write(dir + \"/key\", unknown)",
+        "fs::write(unknown, \"x\")",
+        "fs::mkdir(unknown)",
+        "fs::chmod(unknown, \"600\")",
+        "ini::set_section(dir + \"/credentials\", \"p\", #{aws_access_key_id: unknown})",
+        "archive::gunzip(unknown, dir + \"/x\")",
+        "iam::ensure_user_policy(\"agent\", unknown)",
+        "iam::deactivate_access_key(\"agent\", unknown)",
+        "iam::delete_access_key(\"agent\", unknown)",
+        "docker::load(unknown)",
+        "docker::wait_running(unknown)",
+        "#{id: unknown}.to_json()",
+    ];
+    for call in calls {
+        let script = format!(
+            "aws::configure(#{{region: \"us-east-1\"}}); let r = \"no error\"; \
+             try {{ {call}; }} catch (e) {{ r = e.kind + \": \" + e.message; }} r"
+        );
+        let r = run(Mode::Apply, d.path(), &script).unwrap().to_string();
+        assert!(
+            r.starts_with("invalid_input: ") && r.contains("(known after apply) in apply mode"),
+            "{call}: {r}"
+        );
+    }
+    assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn to_json_shows_placeholders_and_masks_in_check_mode() {
+    let d = tempfile::tempdir().unwrap();
+    let r = run(
+        Mode::Check,
+        d.path(),
+        r#"#{id: unknown, key: secret("s3cr3t-value"), n: 1}.to_json()"#,
+    )
+    .unwrap()
+    .to_string();
+    assert_eq!(r, r#"{"id":"(known after apply)","key":"********","n":1}"#);
+}
+
 #[test]
 fn ini_read_gives_secrets_and_proc_run_gives_output() {
     let d = tempfile::tempdir().unwrap();

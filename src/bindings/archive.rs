@@ -22,7 +22,7 @@ pub fn module(env: &Rc<Env>) -> Module {
         .with_params_info(["src: &str", "dest: &str", "Map"])
         .set_into_module(&mut m, move |src: Dynamic, dest: Dynamic| -> RhaiResult<Map> {
             let (Some(src), Some(dest)) = (path_arg(&src, "archive::gunzip: src")?, path_arg(&dest, "archive::gunzip: dest")?) else {
-                return unknown_report(&e, "archive", "gunzip", "(known after apply)", Map::new());
+                return unknown_report(&e, "archive", "gunzip", None, Map::new());
             };
             let outcome = archive::gunzip(&e.ctx, &src, &dest).map_err(host_error)?;
             Ok(e.report("archive", "gunzip", &dest, &outcome, path_field(&dest)))

@@ -106,12 +106,10 @@ pub fn aws_module(env: &Rc<Env>) -> Module {
             "/// chain resolves (`AWS_REGION`, the profile's `region`); `()` when none is configured.",
         ])
         .with_params_info(["Dynamic"])
-        .set_into_module(&mut m, move || -> Dynamic {
-            let settings = e.aws.borrow().clone();
-            match e.block_on(e.aws_clients.clients(&settings)) {
-                Ok(c) => c.config.region().map(|r| Dynamic::from(r.to_string())).unwrap_or(Dynamic::UNIT),
-                Err(_) => Dynamic::UNIT,
-            }
+        .set_into_module(&mut m, move || -> RhaiResult<Dynamic> {
+            // A broken profile is an error that names it, not "no region".
+            let c = clients(&e)?;
+            Ok(c.config.region().map(|r| Dynamic::from(r.to_string())).unwrap_or(Dynamic::UNIT))
         });
 
     let e = env.clone();
@@ -368,17 +366,8 @@ pub fn iam_module(env: &Rc<Env>) -> Module {
         .with_params_info(["user: &str", "policy_arn: Dynamic", "Map"])
         .set_into_module(&mut m, move |user: &str, arn: Dynamic| -> RhaiResult<Map> {
             let arn = planned_arg(&arn, "policy_arn")?;
-            let outcome = match &arn {
-                // Nothing to read about a policy that does not exist yet.
-                Planned::Unknown => crate::host::Outcome::change(
-                    e.ctx.mode,
-                    format!("attach the new policy to user {user}"),
-                ),
-                Planned::Known(_) => {
-                    let c = clients(&e)?;
-                    call(&e, &c, iam::ensure_user_policy(&e.ctx, &c, user, &arn))?
-                }
-            };
+            let c = clients(&e)?;
+            let outcome = call(&e, &c, iam::ensure_user_policy(&e.ctx, &c, user, &arn))?;
             let mut fields = Map::new();
             fields.insert("user".into(), user.into());
             fields.insert("policy_arn".into(), planned(&arn));
@@ -476,19 +465,8 @@ pub fn iam_module(env: &Rc<Env>) -> Module {
             .with_params_info(["user: &str", "id: Dynamic", "Map"])
             .set_into_module(&mut m, move |user: &str, id: Dynamic| -> RhaiResult<Map> {
                 let id = planned_arg(&id, "id")?;
-                let outcome = match &id {
-                    Planned::Unknown => crate::host::Outcome::change(
-                        e.ctx.mode,
-                        format!(
-                            "{} the new key of user {user}",
-                            name.trim_end_matches("_access_key")
-                        ),
-                    ),
-                    Planned::Known(_) => {
-                        let c = clients(&e)?;
-                        call(&e, &c, op(&e.ctx, &c, user, &id))?
-                    }
-                };
+                let c = clients(&e)?;
+                let outcome = call(&e, &c, op(&e.ctx, &c, user, &id))?;
                 let mut fields = Map::new();
                 fields.insert("user".into(), user.into());
                 fields.insert("id".into(), planned(&id));

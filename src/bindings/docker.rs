@@ -9,12 +9,10 @@ use bollard::Docker;
 use rhai::{Array, Dynamic, FuncRegistration, Map, Module};
 
 use super::Env;
-use super::convert::{
-    Arg, RhaiResult, check_opts, host_error, invalid, opt_bool, opt_int, str_or_unknown,
-};
+use super::convert::{RhaiResult, check_opts, host_error, invalid, opt_bool, opt_int};
+use super::local::{path_arg, unknown_report, unknown_wait_report};
 use super::systemd::opt_timeout;
 use crate::host::docker::{self, ContainerInfo, ImageInfo};
-use crate::host::{KNOWN_AFTER_APPLY, Outcome};
 
 /// The wait a playbook's `wait_timeout` defaults to: the add-on can take minutes.
 const DEFAULT_WAIT: Duration = Duration::from_secs(300);
@@ -161,12 +159,8 @@ pub fn module(env: &Rc<Env>) -> Module {
         ])
         .with_params_info(["path: Dynamic", "Map"])
         .set_into_module(&mut m, move |path: Dynamic| -> RhaiResult<Map> {
-            let path = match str_or_unknown(&path, "path")? {
-                Arg::Known(p) => p,
-                Arg::Unknown => {
-                    let o = Outcome::change(e.ctx.mode, "load an image archive known after apply");
-                    return Ok(e.report("docker", "load", KNOWN_AFTER_APPLY, &o, Map::new()));
-                }
+            let Some(path) = path_arg(&path, "docker::load: path")? else {
+                return unknown_report(&e, "docker", "load", None, Map::new());
             };
             let d = c.get()?;
             let (o, info) = e
@@ -211,20 +205,8 @@ pub fn module(env: &Rc<Env>) -> Module {
     let wait = {
         let (e, c) = (env.clone(), conn.clone());
         move |name: Dynamic, timeout: Duration, healthy: bool| -> RhaiResult<Map> {
-            let name = match str_or_unknown(&name, "name")? {
-                Arg::Known(n) => n,
-                Arg::Unknown => {
-                    let o = Outcome::skipped(
-                        "check mode: not waiting for a container known after apply",
-                    );
-                    return Ok(e.report(
-                        "docker",
-                        "wait_running",
-                        KNOWN_AFTER_APPLY,
-                        &o,
-                        Map::new(),
-                    ));
-                }
+            let Some(name) = path_arg(&name, "docker::wait_running: name")? else {
+                return unknown_wait_report(&e, "docker", "wait_running", "a container");
             };
             let d = c.get()?;
             let (o, info) = e

@@ -51,10 +51,10 @@ fn write(env: &Env, path: Dynamic, content: Dynamic, opts: &Map) -> RhaiResult<M
         parents: opt_bool(opts, "parents")?.unwrap_or(false),
     };
     let Some(path) = path_arg(&path, "fs::write: path")? else {
-        return unknown_report(env, "fs", "write", "(known after apply)", Map::new());
+        return unknown_report(env, "fs", "write", None, Map::new());
     };
     if content.is::<Unknown>() {
-        return unknown_report(env, "fs", "write", &path, path_field(&path));
+        return unknown_report(env, "fs", "write", Some(&path), path_field(&path));
     }
     let c = text(&content, "fs::write: content")?;
     let content = match &c {
@@ -71,7 +71,7 @@ fn mkdir(env: &Env, path: Dynamic, opts: &Map) -> RhaiResult<Map> {
         parents: opt_bool(opts, "parents")?.unwrap_or(false),
     };
     let Some(path) = path_arg(&path, "fs::mkdir: path")? else {
-        return unknown_report(env, "fs", "mkdir", "(known after apply)", Map::new());
+        return unknown_report(env, "fs", "mkdir", None, Map::new());
     };
     done(env, "mkdir", &path, fs::mkdir(&env.ctx, &path, &o))
 }
@@ -197,7 +197,7 @@ pub fn module(env: &Rc<Env>) -> Module {
             &mut m,
             move |path: Dynamic, mode: &str| -> RhaiResult<Map> {
                 let Some(path) = path_arg(&path, "fs::chmod: path")? else {
-                    return unknown_report(&e, "fs", "chmod", "(known after apply)", Map::new());
+                    return unknown_report(&e, "fs", "chmod", None, Map::new());
                 };
                 done(&e, "chmod", &path, fs::chmod(&e.ctx, &path, mode))
             },
@@ -209,7 +209,7 @@ pub fn module(env: &Rc<Env>) -> Module {
         .with_params_info(["path: &str", "owner: Dynamic", "group: Dynamic", "Map"])
         .set_into_module(&mut m, move |path: Dynamic, owner: Dynamic, group: Dynamic| -> RhaiResult<Map> {
             let Some(path) = path_arg(&path, "fs::chown: path")? else {
-                return unknown_report(&e, "fs", "chown", "(known after apply)", Map::new());
+                return unknown_report(&e, "fs", "chown", None, Map::new());
             };
             let owner = opt_arg(&owner, "fs::chown: owner")?;
             let group = opt_arg(&group, "fs::chown: group")?;
@@ -222,7 +222,7 @@ pub fn module(env: &Rc<Env>) -> Module {
         .with_params_info(["path: &str", "group: &str", "Map"])
         .set_into_module(&mut m, move |path: Dynamic, group: &str| -> RhaiResult<Map> {
             let Some(path) = path_arg(&path, "fs::chgrp: path")? else {
-                return unknown_report(&e, "fs", "chgrp", "(known after apply)", Map::new());
+                return unknown_report(&e, "fs", "chgrp", None, Map::new());
             };
             done(&e, "chgrp", &path, fs::chgrp(&e.ctx, &path, group))
         });
@@ -235,7 +235,7 @@ pub fn module(env: &Rc<Env>) -> Module {
         .with_params_info(["path: &str", "Map"])
         .set_into_module(&mut m, move |path: Dynamic| -> RhaiResult<Map> {
             let Some(path) = path_arg(&path, "fs::remove: path")? else {
-                return unknown_report(&e, "fs", "remove", "(known after apply)", Map::new());
+                return unknown_report(&e, "fs", "remove", None, Map::new());
             };
             done(&e, "remove", &path, fs::remove(&e.ctx, &path))
         });

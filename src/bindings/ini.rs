@@ -40,13 +40,13 @@ fn set_section(env: &Env, path: Dynamic, name: &str, map: &Map, opts: &Map) -> R
         group: opt_str(opts, "group")?,
     };
     let Some(path) = path_arg(&path, "ini::set_section: path")? else {
-        return unknown_report(env, "ini", "set_section", "(known after apply)", Map::new());
+        return unknown_report(env, "ini", "set_section", None, Map::new());
     };
     let target = format!("{path} [{name}]");
     let mut fields = path_field(&path);
     fields.insert("section".into(), name.into());
     let Some(entries) = entries(map)? else {
-        return unknown_report(env, "ini", "set_section", &target, fields);
+        return unknown_report(env, "ini", "set_section", Some(&target), fields);
     };
     let outcome = ini::set_section(&env.ctx, &path, name, &entries, &attrs).map_err(host_error)?;
     Ok(env.report("ini", "set_section", &target, &outcome, fields))
@@ -119,13 +119,7 @@ pub fn module(env: &Rc<Env>) -> Module {
             &mut m,
             move |path: Dynamic, name: &str| -> RhaiResult<Map> {
                 let Some(path) = path_arg(&path, "ini::remove_section: path")? else {
-                    return unknown_report(
-                        &e,
-                        "ini",
-                        "remove_section",
-                        "(known after apply)",
-                        Map::new(),
-                    );
+                    return unknown_report(&e, "ini", "remove_section", None, Map::new());
                 };
                 let outcome = ini::remove_section(&e.ctx, &path, name).map_err(host_error)?;
                 let mut fields = path_field(&path);

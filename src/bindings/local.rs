@@ -1,10 +1,10 @@
-//! Helpers shared by the local-host bindings (fs, ini, proc, archive).
+//! Helpers shared by the bindings whose arguments may be check-mode placeholders.
 
 use rhai::{Dynamic, Map};
 
 use super::Env;
-use super::convert::{Arg, RhaiResult, invalid, str_or_unknown};
-use crate::host::{Mode, Outcome};
+use super::convert::{Arg, RhaiResult, host_error, str_or_unknown};
+use crate::host::{KNOWN_AFTER_APPLY, deferred_change, deferred_wait};
 
 /// A path argument; `None` when it is an `Unknown` (check mode placeholder).
 pub fn path_arg(v: &Dynamic, what: &str) -> RhaiResult<Option<String>> {
@@ -14,23 +14,40 @@ pub fn path_arg(v: &Dynamic, what: &str) -> RhaiResult<Option<String>> {
     }
 }
 
-/// The report for a call that got a value known only after apply: no I/O,
-/// `would_change`. In apply mode such a value is a script bug.
+/// The report for a change that got a value known only after apply: no I/O,
+/// `would_change` in check mode; an `invalid_input` error in apply mode.
 pub fn unknown_report(
     env: &Env,
     module: &str,
     action: &str,
-    target: &str,
+    target: Option<&str>,
     fields: Map,
 ) -> RhaiResult<Map> {
-    if env.ctx.mode == Mode::Apply {
-        return Err(invalid(format!(
-            "{module}::{action}: an argument is still (known after apply) in apply mode; \
-             use the value returned by the step that creates it"
-        )));
-    }
-    let outcome = Outcome::change(env.ctx.mode, "depends on a value known after apply");
-    Ok(env.report(module, action, target, &outcome, fields))
+    let outcome = deferred_change(
+        env.ctx.mode,
+        &format!("{module}::{action}"),
+        "depends on a value known after apply",
+    )
+    .map_err(host_error)?;
+    Ok(env.report(
+        module,
+        action,
+        target.unwrap_or(KNOWN_AFTER_APPLY),
+        &outcome,
+        fields,
+    ))
+}
+
+/// The report for a wait on something known only after apply: `skipped` in
+/// check mode; an `invalid_input` error in apply mode.
+pub fn unknown_wait_report(env: &Env, module: &str, action: &str, what: &str) -> RhaiResult<Map> {
+    let outcome = deferred_wait(
+        env.ctx.mode,
+        &format!("{module}::{action}"),
+        format!("check mode: not waiting for {what} known after apply"),
+    )
+    .map_err(host_error)?;
+    Ok(env.report(module, action, KNOWN_AFTER_APPLY, &outcome, Map::new()))
 }
 
 pub fn path_field(path: &str) -> Map {

@@ -9,6 +9,7 @@ mod env;
 mod fs;
 pub mod globals;
 mod ini;
+mod json;
 mod local;
 mod proc;
 mod systemd;
@@ -24,6 +25,7 @@ pub use env::{Env, none};
 /// by name, so `runbook check` can tell a real function from a typo.
 pub fn register_all(engine: &mut Engine, env: &Rc<Env>) -> Vec<(&'static str, Shared<Module>)> {
     globals::register(engine, env);
+    json::register(engine, env.ctx.mode);
     let modules: Vec<(&'static str, Module)> = vec![
         ("version", version::module()),
         ("fs", fs::module(env)),

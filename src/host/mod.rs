@@ -23,4 +23,6 @@ pub use duration::{format_duration, parse_duration};
 pub use error::{ErrorKind, HostError, HostResult};
 pub use mode::Mode;
 pub use outcome::{Outcome, Status};
-pub use unknown::{KNOWN_AFTER_APPLY, Unknown};
+pub use unknown::{
+    KNOWN_AFTER_APPLY, Planned, Unknown, deferred_change, deferred_wait, placeholder_in_apply,
+};

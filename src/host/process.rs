@@ -55,6 +55,18 @@ pub struct RunOutput {
     pub skipped: bool,
 }
 
+impl RunOutput {
+    pub fn success(&self) -> bool {
+        self.code == Some(0)
+    }
+
+    /// The most telling text of a finished command: stderr, else stdout.
+    pub fn text(&self) -> String {
+        let t = self.stderr.trim();
+        if t.is_empty() { self.stdout.trim() } else { t }.to_string()
+    }
+}
+
 /// The command line as shown in messages (arguments are never secrets).
 pub fn display(cmd: &str, args: &[String]) -> String {
     let quote = |s: &str| {

@@ -4,12 +4,10 @@
 //! step restarted is seen as it is now. Parsers are pure and unit-tested on
 //! captured output; the command calls are thin.
 
-use std::io::Read;
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::Cancel;
+use super::process::{self, RunOpts, RunOutput};
 use super::{Ctx, ErrorKind, HostError, HostResult, Outcome, format_duration};
 
 /// How long an action may take before we give up on `systemctl` itself.
@@ -138,97 +136,38 @@ fn require_systemd() -> HostResult<()> {
     }
 }
 
-struct Output {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl Output {
-    fn success(&self) -> bool {
-        self.code == Some(0)
+/// Runs `systemctl` or `journalctl` through [`process::run`], so they get the
+/// same scrubbed environment, timeout and cancellation as every other child.
+fn run(ctx: &Ctx, program: &str, args: &[&str], timeout: Duration) -> HostResult<RunOutput> {
+    if process::which(program).is_none() {
+        return Err(HostError::new(
+            ErrorKind::Unavailable,
+            format!("not a systemd host: '{program}' was not found on PATH"),
+        )
+        .with_hint("run this on the Agent host itself, where systemd manages hydra"));
     }
-
-    fn text(&self) -> String {
-        let mut t = self.stderr.trim().to_string();
-        if t.is_empty() {
-            t = self.stdout.trim().to_string();
-        }
-        t
-    }
+    let mut opts = RunOpts::new();
+    opts.timeout = Some(timeout);
+    // We parse the output and handle the exit code ourselves.
+    opts.check = false;
+    // The callers decide on the mode; an action is only ever called when applying.
+    opts.read_only = true;
+    // No pager, colours or password prompts.
+    opts.env = [
+        ("SYSTEMD_PAGER", ""),
+        ("SYSTEMD_COLORS", "0"),
+        ("LC_ALL", "C"),
+    ]
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .to_vec();
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    process::run(ctx, program, &args, opts)
 }
 
-/// Runs a command with a timeout, honouring cancellation. Private on purpose:
-/// systemctl and journalctl need nothing more than this.
-fn run(cancel: &Cancel, program: &str, args: &[&str], timeout: Duration) -> HostResult<Output> {
-    let mut child = Command::new(program)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        // No pager, colours or password prompts: we parse the output.
-        .env("SYSTEMD_PAGER", "")
-        .env("SYSTEMD_COLORS", "0")
-        .env("LC_ALL", "C")
-        .spawn()
-        .map_err(|e| {
-            if e.kind() == std::io::ErrorKind::NotFound {
-                HostError::new(
-                    ErrorKind::Unavailable,
-                    format!("not a systemd host: '{program}' was not found on PATH"),
-                )
-                .with_hint("run this on the Agent host itself, where systemd manages hydra")
-            } else {
-                HostError::failed(format!("cannot run {program}: {e}"))
-            }
-        })?;
-    // Readers on threads, so a chatty child never blocks on a full pipe.
-    let mut out = child.stdout.take().expect("piped");
-    let mut err = child.stderr.take().expect("piped");
-    let t_out = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = out.read_to_string(&mut s);
-        s
-    });
-    let t_err = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = err.read_to_string(&mut s);
-        s
-    });
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = child
-            .try_wait()
-            .map_err(|e| HostError::failed(format!("waiting for {program}: {e}")))?
-        {
-            break status;
-        }
-        if cancel.is_cancelled() || start.elapsed() > timeout {
-            let _ = child.kill();
-            let _ = child.wait();
-            cancel.check()?;
-            return Err(HostError::new(
-                ErrorKind::Timeout,
-                format!(
-                    "{program} {} did not finish within {}",
-                    args.join(" "),
-                    format_duration(timeout)
-                ),
-            ));
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    Ok(Output {
-        code: status.code(),
-        stdout: t_out.join().unwrap_or_default(),
-        stderr: t_err.join().unwrap_or_default(),
-    })
-}
-
-fn systemctl(ctx: &Ctx, args: &[&str]) -> HostResult<Output> {
+fn systemctl(ctx: &Ctx, args: &[&str]) -> HostResult<RunOutput> {
     let mut all = vec!["--no-pager", "--no-ask-password"];
     all.extend_from_slice(args);
-    run(&ctx.cancel, "systemctl", &all, SYSTEMCTL_TIMEOUT)
+    run(ctx, "systemctl", &all, SYSTEMCTL_TIMEOUT)
 }
 
 /// The unit's state, or `None` when systemd knows no such unit.
@@ -263,14 +202,12 @@ pub fn is_active(ctx: &Ctx, unit: &str) -> HostResult<bool> {
 /// The last journal lines of a unit, for error messages; best effort.
 pub fn journal_tail(ctx: &Ctx, unit: &str) -> String {
     match run(
-        &ctx.cancel,
+        ctx,
         "journalctl",
         &["-u", unit, "-n", JOURNAL_LINES, "--no-pager", "-q"],
         Duration::from_secs(10),
     ) {
-        Ok(o) if o.success() && !o.stdout.trim().is_empty() => {
-            ctx.redactor.redact(o.stdout.trim_end())
-        }
+        Ok(o) if o.success() && !o.stdout.trim().is_empty() => o.stdout.trim_end().to_string(),
         Ok(o) if o.success() => "(the journal has no lines for this unit)".into(),
         Ok(o) => format!("(journalctl failed: {})", o.text()),
         Err(e) => format!("(journal unavailable: {e})"),
@@ -558,6 +495,28 @@ Result=exit-code\nActiveEnterTimestamp=n/a\nCanReload=yes\nNRestarts=3\n";
             let e = validate_unit(bad).unwrap_err();
             assert_eq!(e.kind, ErrorKind::InvalidInput, "{bad}");
         }
+    }
+
+    // Regression: systemctl and journalctl ran through a private runner that
+    // passed RUNBOOK_* and AWS session secrets on to the child.
+    #[test]
+    fn children_get_the_scrubbed_environment() {
+        // SAFETY: set once, before any child is started by this test; no other
+        // unit test reads these names.
+        unsafe {
+            std::env::set_var("RUNBOOK_SCRUB_PROBE", "leaked");
+            std::env::set_var("AWS_SESSION_TOKEN", "leaked-token");
+        }
+        let out = run(
+            &Ctx::plain(crate::host::Mode::Apply),
+            "env",
+            &[],
+            Duration::from_secs(10),
+        )
+        .unwrap();
+        assert!(out.success(), "{}", out.text());
+        assert!(out.stdout.contains("SYSTEMD_PAGER="), "{}", out.stdout);
+        assert!(!out.stdout.contains("leaked"), "{}", out.stdout);
     }
 
     #[test]

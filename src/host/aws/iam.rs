@@ -14,28 +14,13 @@ use super::config::Clients;
 use super::error::sdk_error;
 use super::policy::{self, PolicyVersion, VersionPlan};
 use super::sts::{Identity, whoami};
-use crate::host::{Ctx, ErrorKind, HostError, HostResult, Outcome};
+pub use crate::host::Planned;
+use crate::host::{Ctx, ErrorKind, HostError, HostResult, Outcome, deferred_change};
 use crate::secret::Secret;
 
 /// Where to send an operator whose user already holds two keys.
 pub const ROTATE_ADVICE: &str = "rotate the key with `runbook run alation-agent/rotate-access-key`, \
      or deactivate and delete a key that is no longer used (iam::delete_access_key(user, id))";
-
-/// A value that exists now, or only after apply.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Planned<T> {
-    Known(T),
-    Unknown,
-}
-
-impl<T> Planned<T> {
-    pub fn known(&self) -> Option<&T> {
-        match self {
-            Planned::Known(t) => Some(t),
-            Planned::Unknown => None,
-        }
-    }
-}
 
 fn fail<E>(clients: &Clients, action: &str, e: SdkError<E, HttpResponse>) -> HostError
 where
@@ -262,7 +247,7 @@ pub async fn ensure_policy(
             Outcome::ok(format!("policy {name} is up to date")),
         )),
         VersionPlan::SetDefault(id) => {
-            if !ctx.mode.is_check() {
+            if ctx.mode.is_apply() {
                 clients
                     .iam
                     .set_default_policy_version()
@@ -479,7 +464,7 @@ pub async fn ensure_user(
         });
     }
     let keys: Vec<&str> = missing.iter().map(|(k, _)| k.as_str()).collect();
-    if !ctx.mode.is_check() {
+    if ctx.mode.is_apply() {
         clients
             .iam
             .tag_user()
@@ -532,10 +517,11 @@ pub async fn ensure_user_policy(
     policy_arn: &Planned<String>,
 ) -> HostResult<Outcome> {
     let Planned::Known(arn) = policy_arn else {
-        return Ok(Outcome::change(
+        return deferred_change(
             ctx.mode,
+            "iam::ensure_user_policy",
             format!("attach the new policy to user {user}"),
-        ));
+        );
     };
     let attached = match attached_policies(clients, user).await {
         Ok(a) => a,
@@ -548,7 +534,7 @@ pub async fn ensure_user_policy(
             "policy {arn} is attached to user {user}"
         )));
     }
-    if !ctx.mode.is_check() {
+    if ctx.mode.is_apply() {
         clients
             .iam
             .attach_user_policy()
@@ -716,10 +702,11 @@ pub async fn deactivate_access_key(
     id: &Planned<String>,
 ) -> HostResult<Outcome> {
     let Planned::Known(id) = id else {
-        return Ok(Outcome::change(
+        return deferred_change(
             ctx.mode,
+            "iam::deactivate_access_key",
             format!("deactivate the new key of user {user}"),
-        ));
+        );
     };
     match find_key(ctx, clients, user, id).await? {
         None => Ok(Outcome::ok(format!(
@@ -729,7 +716,7 @@ pub async fn deactivate_access_key(
             Ok(Outcome::ok(format!("access key {id} is inactive")))
         }
         Some(_) => {
-            if !ctx.mode.is_check() {
+            if ctx.mode.is_apply() {
                 clients
                     .iam
                     .update_access_key()
@@ -756,17 +743,18 @@ pub async fn delete_access_key(
     id: &Planned<String>,
 ) -> HostResult<Outcome> {
     let Planned::Known(id) = id else {
-        return Ok(Outcome::change(
+        return deferred_change(
             ctx.mode,
+            "iam::delete_access_key",
             format!("delete the new key of user {user}"),
-        ));
+        );
     };
     if find_key(ctx, clients, user, id).await?.is_none() {
         return Ok(Outcome::ok(format!(
             "access key {id} of user {user} does not exist"
         )));
     }
-    if !ctx.mode.is_check() {
+    if ctx.mode.is_apply() {
         match clients
             .iam
             .delete_access_key()
