@@ -138,42 +138,37 @@ pub fn register(engine: &mut Engine, env: &Rc<Env>) {
             e.ctx.cancel.sleep(d).map_err(host_error)
         });
 
-    for with_fix in [false, true] {
-        let e = env.clone();
-        let params: &[&str] = if with_fix {
-            &[
-                "name: &str",
-                "passed: bool",
-                "detail: &str",
-                "fix: &str",
-                "bool",
-            ]
-        } else {
-            &["name: &str", "passed: bool", "detail: &str", "bool"]
-        };
-        let reg = FuncRegistration::new("verdict")
-            .with_comments([
-                "/// Reports one diagnosis as a PASS/FAIL row (JSON: a `check` event) and returns `passed`.",
-                "/// The run exits 1 when any verdict failed; `fix` tells the operator what to do about it.",
-                "///",
-                "/// `verdict(\"credentials file mode\", st.mode == \"0540\", st.mode, \"chmod 540 …\");`",
-            ])
-            .with_params_info(params.iter().copied());
-        if with_fix {
-            reg.register_into_engine(
-                engine,
-                move |name: &str, passed: bool, detail: &str, fix: &str| {
-                    e.reporter.check(name, passed, detail, Some(fix));
-                    passed
-                },
-            );
-        } else {
-            reg.register_into_engine(engine, move |name: &str, passed: bool, detail: &str| {
-                e.reporter.check(name, passed, detail, None);
+    let verdict_doc = [
+        "/// Reports one diagnosis as a PASS/FAIL row (JSON: a `check` event) and returns `passed`.",
+        "/// The run exits 1 when any verdict failed; `fix` tells the operator what to do about it.",
+        "///",
+        "/// `verdict(\"credentials file mode\", st.mode == \"0540\", st.mode, \"chmod 540 …\");`",
+    ];
+    let e = env.clone();
+    FuncRegistration::new("verdict")
+        .with_comments(verdict_doc)
+        .with_params_info(["name: &str", "passed: bool", "detail: &str", "bool"])
+        .register_into_engine(engine, move |name: &str, passed: bool, detail: &str| {
+            e.reporter.check(name, passed, detail, None);
+            passed
+        });
+    let e = env.clone();
+    FuncRegistration::new("verdict")
+        .with_comments(verdict_doc)
+        .with_params_info([
+            "name: &str",
+            "passed: bool",
+            "detail: &str",
+            "fix: &str",
+            "bool",
+        ])
+        .register_into_engine(
+            engine,
+            move |name: &str, passed: bool, detail: &str, fix: &str| {
+                e.reporter.check(name, passed, detail, Some(fix));
                 passed
-            });
-        }
-    }
+            },
+        );
 
     let e = env.clone();
     FuncRegistration::new("show_secret")

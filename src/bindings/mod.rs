@@ -10,16 +10,17 @@ mod fs;
 pub mod globals;
 mod ini;
 mod json;
-mod local;
 mod proc;
+mod register;
 mod systemd;
+mod unknown;
 mod version;
 
 use std::rc::Rc;
 
 use rhai::{Engine, Module, Shared};
 
-pub use env::{Env, none};
+pub use env::Env;
 
 /// Registers the global functions and every host module; returns the modules
 /// by name, so `runbook check` can tell a real function from a typo.

@@ -17,6 +17,7 @@ use bollard::query_parameters::{
 };
 use bytes::Bytes;
 use futures_util::StreamExt;
+use serde::Serialize;
 
 use super::{Cancel, Ctx, ErrorKind, HostError, HostResult, Outcome, format_duration};
 
@@ -29,7 +30,7 @@ const SETTLE: Duration = Duration::from_millis(1000);
 const FAIL_LOG_LINES: u32 = 20;
 
 /// A container as scripts see it.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct ContainerInfo {
     pub id: String,
     /// Without the API's leading `/`.
@@ -55,7 +56,7 @@ pub struct ContainerInfo {
 }
 
 /// An image as scripts see it.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct ImageInfo {
     pub id: String,
     pub tags: Vec<String>,
@@ -453,7 +454,7 @@ pub async fn logs(ctx: &Ctx, docker: &Docker, name: &str, tail: Option<u32>) -> 
 // ---------------------------------------------------------------- load
 
 /// What an image archive holds, read from its `manifest.json`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ArchiveInfo {
     pub id: String,
     pub tags: Vec<String>,

@@ -7,6 +7,8 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use serde::Serialize;
+
 use super::process::{self, RunOpts, RunOutput};
 use super::{Ctx, ErrorKind, HostError, HostResult, Outcome, format_duration};
 
@@ -27,9 +29,10 @@ const PROPERTIES: &str =
     "Id,LoadState,ActiveState,SubState,MainPID,ActiveEnterTimestamp,Result,CanReload,NRestarts";
 
 /// A unit's state as `systemctl show` reports it.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct UnitStatus {
     /// Full name, e.g. `hydra.service`.
+    #[serde(rename = "unit")]
     pub id: String,
     /// `loaded`, `not-found`, `masked`, …
     pub load: String,

@@ -8,6 +8,7 @@ use aws_sdk_iam::config::http::HttpResponse;
 use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_iam::primitives::{DateTime, DateTimeFormat};
 use aws_sdk_iam::types::{StatusType, Tag};
+use serde::Serialize;
 use serde_json::Value;
 
 use super::config::Clients;
@@ -59,7 +60,7 @@ pub fn policy_arn(identity: &Identity, path: &str, name: &str) -> String {
 // ---------------------------------------------------------------- policies
 
 /// A managed policy and its default version's document.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct PolicyInfo {
     pub arn: String,
     pub name: String,
@@ -336,7 +337,7 @@ fn diff(before: Option<&Value>, after: &Value) -> String {
 
 // ------------------------------------------------------------------- users
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct UserInfo {
     pub name: String,
     pub arn: String,
@@ -552,12 +553,13 @@ pub async fn ensure_user_policy(
 
 // ------------------------------------------------------------- access keys
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct AccessKeyInfo {
     pub id: String,
     /// `Active` or `Inactive`.
     pub status: String,
     pub created: String,
+    #[serde(skip)]
     created_secs: i64,
 }
 

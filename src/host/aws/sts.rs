@@ -3,12 +3,14 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
+use serde::Serialize;
+
 use super::config::Clients;
 use super::error::sdk_error;
 use crate::host::{Ctx, ErrorKind, HostError, HostResult};
 
 /// The caller, as `GetCallerIdentity` reports it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Identity {
     pub account: String,
     pub arn: String,

@@ -1,18 +1,10 @@
-//! Helpers shared by the bindings whose arguments may be check-mode placeholders.
+//! Reports for calls whose arguments are check-mode placeholders (`Unknown`).
 
-use rhai::{Dynamic, Map};
+use rhai::Map;
 
 use super::Env;
-use super::convert::{Arg, RhaiResult, host_error, str_or_unknown};
+use super::convert::{RhaiResult, host_error};
 use crate::host::{KNOWN_AFTER_APPLY, deferred_change, deferred_wait};
-
-/// A path argument; `None` when it is an `Unknown` (check mode placeholder).
-pub fn path_arg(v: &Dynamic, what: &str) -> RhaiResult<Option<String>> {
-    match str_or_unknown(v, what)? {
-        Arg::Known(s) => Ok(Some(s)),
-        Arg::Unknown => Ok(None),
-    }
-}
 
 /// The report for a change that got a value known only after apply: no I/O,
 /// `would_change` in check mode; an `invalid_input` error in apply mode.
