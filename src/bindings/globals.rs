@@ -135,7 +135,7 @@ pub fn register(engine: &mut Engine, env: &Rc<Env>) {
         .with_params_info(["duration: &str", "()"])
         .register_into_engine(engine, move |d: &str| -> RhaiResult<()> {
             let d = crate::host::parse_duration(d).map_err(host_error)?;
-            e.ctx.cancel.sleep(d).map_err(host_error)
+            crate::host::wait::sleep_blocking(&e.ctx.cancel, d).map_err(host_error)
         });
 
     let verdict_doc = [

@@ -17,6 +17,7 @@ pub mod process;
 pub mod systemd;
 pub mod users;
 pub mod version;
+pub mod wait;
 
 pub use context::{Cancel, Ctx, NoProgress, NoRedact, Progress, Redact};
 pub use duration::{format_duration, parse_duration};

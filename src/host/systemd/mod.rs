@@ -2,15 +2,19 @@
 //!
 //! State is read just before each decision (never cached), so a unit another
 //! step restarted is seen as it is now. Parsers are pure and unit-tested on
-//! captured output; the command calls are thin.
+//! captured output (`unit.rs`); the command calls are thin.
+
+mod unit;
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use serde::Serialize;
+use crate::host::process::{self, RunOpts, RunOutput};
+use crate::host::wait::{Poll, sleep_blocking};
+use crate::host::{Ctx, ErrorKind, HostError, HostResult, Outcome, format_duration};
 
-use super::process::{self, RunOpts, RunOutput};
-use super::{Ctx, ErrorKind, HostError, HostResult, Outcome, format_duration};
+use unit::PROPERTIES;
+pub use unit::{UnitStatus, parse_show, validate_unit};
 
 /// How long an action may take before we give up on `systemctl` itself.
 const SYSTEMCTL_TIMEOUT: Duration = Duration::from_secs(120);
@@ -21,103 +25,6 @@ pub const DEFAULT_WAIT: Duration = Duration::from_secs(90);
 const SETTLE: Duration = Duration::from_millis(1000);
 const POLL: Duration = Duration::from_millis(250);
 const JOURNAL_LINES: &str = "20";
-
-/// The properties we read, as `Key=Value` lines. `--value` alone would print
-/// bare values in systemd's own property order, not the order asked for, so
-/// the keys are kept to make the parse unambiguous.
-const PROPERTIES: &str =
-    "Id,LoadState,ActiveState,SubState,MainPID,ActiveEnterTimestamp,Result,CanReload,NRestarts";
-
-/// A unit's state as `systemctl show` reports it.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct UnitStatus {
-    /// Full name, e.g. `hydra.service`.
-    #[serde(rename = "unit")]
-    pub id: String,
-    /// `loaded`, `not-found`, `masked`, …
-    pub load: String,
-    /// `active`, `inactive`, `activating`, `deactivating`, `failed`, `reloading`.
-    pub active: String,
-    /// Type-specific sub-state, e.g. `running`, `exited`, `dead`.
-    pub sub: String,
-    /// 0 when the unit has no main process.
-    pub main_pid: u32,
-    /// When the unit last became active, as systemd prints it; `None` if never.
-    pub since: Option<String>,
-    /// `success`, `exit-code`, `timeout`, …
-    pub result: String,
-    pub can_reload: bool,
-    pub restarts: u32,
-}
-
-impl UnitStatus {
-    pub fn exists(&self) -> bool {
-        self.load != "not-found"
-    }
-
-    pub fn is_active(&self) -> bool {
-        self.active == "active"
-    }
-
-    fn describe(&self) -> String {
-        let mut s = format!("state {} ({})", self.active, self.sub);
-        if !self.result.is_empty() && self.result != "success" {
-            s.push_str(&format!(", result {}", self.result));
-        }
-        if self.main_pid != 0 {
-            s.push_str(&format!(", main pid {}", self.main_pid));
-        }
-        if self.restarts != 0 {
-            s.push_str(&format!(", restarted {} times", self.restarts));
-        }
-        s
-    }
-}
-
-/// Parses `systemctl show --property=…` output (`Key=Value` lines).
-pub fn parse_show(text: &str) -> UnitStatus {
-    let mut st = UnitStatus::default();
-    for line in text.lines() {
-        let Some((key, value)) = line.split_once('=') else {
-            continue;
-        };
-        let value = value.trim();
-        match key {
-            "Id" => st.id = value.into(),
-            "LoadState" => st.load = value.into(),
-            "ActiveState" => st.active = value.into(),
-            "SubState" => st.sub = value.into(),
-            "MainPID" => st.main_pid = value.parse().unwrap_or(0),
-            // systemd prints "n/a" or nothing for a unit that was never active.
-            "ActiveEnterTimestamp" => {
-                st.since = (!value.is_empty() && value != "n/a").then(|| value.to_string())
-            }
-            "Result" => st.result = value.into(),
-            "CanReload" => st.can_reload = value == "yes",
-            "NRestarts" => st.restarts = value.parse().unwrap_or(0),
-            _ => {}
-        }
-    }
-    st
-}
-
-/// Checks a unit name before it reaches a command line: systemd's own
-/// character set, and never something `systemctl` could read as an option.
-pub fn validate_unit(unit: &str) -> HostResult<()> {
-    let ok = !unit.is_empty()
-        && unit.len() <= 256
-        && !unit.starts_with('-')
-        && unit
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || ":_.\\@-".contains(c));
-    if ok {
-        Ok(())
-    } else {
-        Err(HostError::invalid(format!(
-            "'{unit}' is not a valid systemd unit name: use letters, digits and :_.\\@- only, e.g. \"hydra\" or \"hydra.service\""
-        )))
-    }
-}
 
 /// The reason this is not a systemd host, or `None` when it is. `root` is `/`
 /// except in tests.
@@ -276,69 +183,39 @@ fn wait_until_active(
     timeout: Duration,
     after_start: bool,
 ) -> HostResult<UnitStatus> {
-    let start = Instant::now();
-    let what = format!("{unit} to become active");
-    let mut last_tick = Instant::now();
-    let result = loop {
+    let mut poll = Poll::new(ctx, format!("{unit} to become active"), timeout);
+    loop {
         ctx.cancel.check()?;
         let st = existing(ctx, unit)?;
+        let failed = |what: String, st: &UnitStatus| {
+            Err(failure(ctx, ErrorKind::Failed, unit, what, Some(st)))
+        };
         match st.active.as_str() {
             "active" => {
-                ctx.cancel.sleep(SETTLE)?;
+                sleep_blocking(&ctx.cancel, SETTLE)?;
                 let again = existing(ctx, unit)?;
                 if again.is_active() {
-                    break Ok(again);
+                    return Ok(again);
                 }
                 if again.active == "failed" || (after_start && again.active == "inactive") {
-                    break Err(failure(
-                        ctx,
-                        ErrorKind::Failed,
-                        unit,
-                        format!("{unit} stopped right after it started"),
-                        Some(&again),
-                    ));
+                    return failed(format!("{unit} stopped right after it started"), &again);
                 }
             }
-            "failed" => {
-                break Err(failure(
-                    ctx,
-                    ErrorKind::Failed,
-                    unit,
-                    format!("{unit} failed to start"),
-                    Some(&st),
-                ));
-            }
+            "failed" => return failed(format!("{unit} failed to start"), &st),
             "inactive" if after_start => {
-                break Err(failure(
-                    ctx,
-                    ErrorKind::Failed,
-                    unit,
-                    format!("{unit} is not running after start"),
-                    Some(&st),
-                ));
+                return failed(format!("{unit} is not running after start"), &st);
             }
             _ => {}
         }
-        if start.elapsed() >= timeout {
-            break Err(failure(
-                ctx,
-                ErrorKind::Timeout,
-                unit,
-                format!(
-                    "{unit} did not become active within {}",
-                    format_duration(timeout)
-                ),
-                Some(&st),
-            ));
+        if poll.expired() {
+            let what = format!(
+                "{unit} did not become active within {}",
+                format_duration(timeout)
+            );
+            return Err(failure(ctx, ErrorKind::Timeout, unit, what, Some(&st)));
         }
-        if last_tick.elapsed() >= Duration::from_secs(1) {
-            ctx.progress.tick(&what, start.elapsed());
-            last_tick = Instant::now();
-        }
-        ctx.cancel.sleep(POLL)?;
-    };
-    ctx.progress.done();
-    result
+        poll.pause_blocking(POLL)?;
+    }
 }
 
 /// Waits until the unit is active. In check mode an inactive unit is
@@ -443,63 +320,6 @@ pub fn reload(ctx: &Ctx, unit: &str, timeout: Duration) -> HostResult<(Outcome, 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    // Captured from `systemctl show --property=… hydra` in the sandbox.
-    const ACTIVE: &str = "Id=hydra.service\nLoadState=loaded\nActiveState=active\nSubState=running\n\
-MainPID=412\nActiveEnterTimestamp=Sat 2026-11-28 21:40:02 UTC\nResult=success\nCanReload=no\nNRestarts=0\n";
-    const MISSING: &str = "Id=nosuch.service\nLoadState=not-found\nActiveState=inactive\nSubState=dead\n\
-MainPID=0\nActiveEnterTimestamp=\nResult=success\nCanReload=no\nNRestarts=0\n";
-    const FAILED: &str = "MainPID=0\nId=boom.service\nLoadState=loaded\nActiveState=failed\nSubState=failed\n\
-Result=exit-code\nActiveEnterTimestamp=n/a\nCanReload=yes\nNRestarts=3\n";
-
-    #[test]
-    fn parses_an_active_unit() {
-        let st = parse_show(ACTIVE);
-        assert_eq!(st.id, "hydra.service");
-        assert!(st.exists() && st.is_active());
-        assert_eq!(st.sub, "running");
-        assert_eq!(st.main_pid, 412);
-        assert_eq!(st.since.as_deref(), Some("Sat 2026-11-28 21:40:02 UTC"));
-        assert!(!st.can_reload);
-    }
-
-    #[test]
-    fn parses_an_unknown_unit() {
-        let st = parse_show(MISSING);
-        assert!(!st.exists());
-        assert_eq!(st.since, None);
-    }
-
-    #[test]
-    fn parses_in_any_property_order_and_describes_failure() {
-        let st = parse_show(FAILED);
-        assert_eq!(st.active, "failed");
-        assert!(st.can_reload);
-        assert_eq!(st.restarts, 3);
-        assert_eq!(st.since, None);
-        assert_eq!(
-            st.describe(),
-            "state failed (failed), result exit-code, restarted 3 times"
-        );
-    }
-
-    #[test]
-    fn values_may_contain_equals_signs() {
-        let st = parse_show("Id=a.service\nActiveEnterTimestamp=x=y\n");
-        assert_eq!(st.since.as_deref(), Some("x=y"));
-    }
-
-    #[test]
-    fn unit_names_are_checked() {
-        for ok in ["hydra", "hydra.service", "getty@tty1.service", "a-b_c:d"] {
-            validate_unit(ok).unwrap();
-        }
-        for bad in ["", "--all", "a b", "a/b", "x;y", "é"] {
-            let e = validate_unit(bad).unwrap_err();
-            assert_eq!(e.kind, ErrorKind::InvalidInput, "{bad}");
-        }
-    }
-
     // Regression: systemctl and journalctl ran through a private runner that
     // passed RUNBOOK_* and AWS session secrets on to the child.
     #[test]
