@@ -5,7 +5,7 @@
 
 use std::time::Instant;
 
-use runbook::host::fs::AttrOpts;
+use runbook::host::fs::{Allow, AttrOpts};
 use runbook::host::ini::{self, Entries, IniValue};
 use runbook::host::{Ctx, Mode};
 
@@ -52,10 +52,26 @@ fn main() {
                 ("aws_secret_access_key".into(), IniValue::secret("s")),
             ];
             let t = Instant::now();
-            ini::set_section(&ctx, &p, &name, &entries, &AttrOpts::default()).expect("set_section");
+            ini::set_section(
+                &ctx,
+                &p,
+                &name,
+                &entries,
+                &AttrOpts::default(),
+                Allow::default(),
+            )
+            .expect("set_section");
             update.push(t.elapsed().as_secs_f64() * 1000.0);
             let t = Instant::now();
-            ini::set_section(&ctx, &p, &name, &entries, &AttrOpts::default()).expect("set_section");
+            ini::set_section(
+                &ctx,
+                &p,
+                &name,
+                &entries,
+                &AttrOpts::default(),
+                Allow::default(),
+            )
+            .expect("set_section");
             noop.push(t.elapsed().as_secs_f64() * 1000.0);
         }
         let median = |v: &mut Vec<f64>| {

@@ -110,3 +110,34 @@ fn bad_flags_are_usage_errors() {
         .run();
     assert_eq!(out.code, 2, "{out:?}");
 }
+
+/// `--set name=@FILE` on a FIFO used to wait for a writer forever.
+#[test]
+fn set_from_a_fifo_is_refused_at_once() {
+    let t = Test::new();
+    let fifo = t.path().join("token");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+    let arg = format!("token=@{}", fifo.display());
+    let t = t.args(["run", "examples/hello", "--set", &arg]);
+    let mut child = t
+        .command()
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > std::time::Duration::from_secs(10) {
+            child.kill().unwrap();
+            panic!("--set token=@FIFO hangs");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("FIFO") && stderr.contains("not a regular file"),
+        "{stderr}"
+    );
+}

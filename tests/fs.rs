@@ -1,12 +1,12 @@
 //! fs primitives on real files in temp dirs (run as root, like CI).
 
 use std::io::BufRead;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use runbook::host::fs::{self, AttrOpts, Content, MkdirOpts, WriteOpts};
+use runbook::host::fs::{self, Allow, AttrOpts, Content, MkdirOpts, WriteOpts};
 use runbook::host::{Ctx, ErrorKind, Mode, Status};
 
 fn apply() -> Ctx {
@@ -102,7 +102,7 @@ fn check_mode_changes_nothing() {
     assert!(!f.exists());
     std::fs::write(&f, "x").unwrap();
     std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o644)).unwrap();
-    let o = fs::chmod(&check(), &s(&f), "600").unwrap();
+    let o = fs::chmod(&check(), &s(&f), "600", Allow::default()).unwrap();
     assert_eq!(o.status, Status::WouldChange);
     assert_eq!(o.summary, "mode 0644 -> 0600");
     assert_eq!(mode_of(&f), 0o644);
@@ -156,7 +156,7 @@ fn umask_does_not_narrow_the_requested_mode() {
                 mode: Some("750".into()),
                 ..Default::default()
             },
-            parents: false,
+            ..Default::default()
         },
     );
     nix::sys::stat::umask(old);
@@ -210,7 +210,7 @@ fn stale_temp_files_are_removed_on_the_next_write() {
     assert!(!stale.exists());
     assert!(
         other.exists(),
-        "only temp files of the same target are touched"
+        "the temp file of a process that runs (pid 1) is left alone"
     );
 
     // Also when the write itself has nothing to do.
@@ -226,27 +226,68 @@ fn stale_temp_files_are_removed_on_the_next_write() {
     assert!(!stale.exists());
 }
 
+/// With `follow_symlinks: true` a write goes to the file a link points to,
+/// and the link stays; chmod and mkdir follow it too.
 #[test]
-fn writes_through_a_symlink_keep_the_link() {
+fn follow_symlinks_writes_the_target_and_keeps_the_link() {
     let d = tempfile::tempdir().unwrap();
     let real = d.path().join("real");
     let link = d.path().join("link");
     std::fs::write(&real, "old").unwrap();
     std::os::unix::fs::symlink(&real, &link).unwrap();
-    fs::write(
+    let follow = Allow {
+        follow_symlinks: true,
+    };
+    for content in [Content::plain(b"new"), Content::secret(b"hunter2")] {
+        fs::write(
+            &apply(),
+            &s(&link),
+            content,
+            &WriteOpts {
+                allow: follow,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(std::fs::read(&real).unwrap(), content.bytes);
+    }
+    fs::chmod(&apply(), &s(&link), "604", follow).unwrap();
+    assert_eq!(mode_of(&real), 0o604);
+    let rdir = d.path().join("rdir");
+    std::fs::create_dir(&rdir).unwrap();
+    let ldir = d.path().join("ldir");
+    std::os::unix::fs::symlink(&rdir, &ldir).unwrap();
+    let opts = MkdirOpts {
+        attrs: AttrOpts {
+            mode: Some("700".into()),
+            ..Default::default()
+        },
+        allow: follow,
+        ..Default::default()
+    };
+    fs::mkdir(&apply(), &s(&ldir), &opts).unwrap();
+    assert_eq!(mode_of(&rdir), 0o700);
+    // A link to nothing cannot be followed: said so, nothing created.
+    let dangling = d.path().join("dangling");
+    std::os::unix::fs::symlink(d.path().join("nowhere"), &dangling).unwrap();
+    let e = fs::write(
         &apply(),
-        &s(&link),
-        Content::plain(b"new"),
-        &WriteOpts::default(),
+        &s(&dangling),
+        Content::plain(b"x"),
+        &WriteOpts {
+            allow: follow,
+            ..Default::default()
+        },
     )
-    .unwrap();
-    assert!(
-        std::fs::symlink_metadata(&link)
-            .unwrap()
-            .file_type()
-            .is_symlink()
-    );
-    assert_eq!(std::fs::read(&real).unwrap(), b"new");
+    .unwrap_err();
+    assert!(e.message.contains("cannot be followed"), "{}", e.message);
+    assert!(!d.path().join("nowhere").exists());
 }
 
 #[test]
@@ -260,6 +301,7 @@ fn mkdir_chmod_chgrp_chown_remove() {
             group: Some("0".into()),
         },
         parents: true,
+        ..Default::default()
     };
     assert_eq!(
         fs::mkdir(&apply(), &s(&dir), &opts).unwrap().status,
@@ -274,23 +316,29 @@ fn mkdir_chmod_chgrp_chown_remove() {
     let f = dir.join("credentials");
     std::fs::write(&f, "x").unwrap();
     assert_eq!(
-        fs::chmod(&apply(), &s(&f), "540").unwrap().status,
+        fs::chmod(&apply(), &s(&f), "540", Allow::default())
+            .unwrap()
+            .status,
         Status::Changed
     );
     assert_eq!(
-        fs::chmod(&apply(), &s(&f), "0540").unwrap().status,
+        fs::chmod(&apply(), &s(&f), "0540", Allow::default())
+            .unwrap()
+            .status,
         Status::Ok
     );
-    let o = fs::chgrp(&apply(), &s(&f), "nogroup").unwrap();
+    let o = fs::chgrp(&apply(), &s(&f), "nogroup", Allow::default()).unwrap();
     assert_eq!(o.status, Status::Changed);
     assert!(o.summary.contains("group root -> nogroup"), "{}", o.summary);
     assert_eq!(std::fs::metadata(&f).unwrap().gid(), 65534);
     assert_eq!(
-        fs::chgrp(&apply(), &s(&f), "65534").unwrap().status,
+        fs::chgrp(&apply(), &s(&f), "65534", Allow::default())
+            .unwrap()
+            .status,
         Status::Ok
     );
     assert_eq!(
-        fs::chown(&apply(), &s(&f), Some("nobody"), None)
+        fs::chown(&apply(), &s(&f), Some("nobody"), None, Allow::default())
             .unwrap()
             .status,
         Status::Changed
@@ -334,7 +382,7 @@ fn bad_input_is_refused_with_the_input_and_the_fix() {
     );
 
     for bad in ["999", "rwx"] {
-        let e = fs::chmod(&apply(), &s(&f), bad).unwrap_err();
+        let e = fs::chmod(&apply(), &s(&f), bad, Allow::default()).unwrap_err();
         assert_eq!(e.kind, ErrorKind::InvalidInput);
         assert!(
             e.message.contains(&format!("'{bad}'")) && e.message.contains("e.g. \"540\""),
@@ -343,7 +391,14 @@ fn bad_input_is_refused_with_the_input_and_the_fix() {
         );
     }
 
-    let e = fs::chown(&apply(), &s(&f), Some("no-such-user-rb"), None).unwrap_err();
+    let e = fs::chown(
+        &apply(),
+        &s(&f),
+        Some("no-such-user-rb"),
+        None,
+        Allow::default(),
+    )
+    .unwrap_err();
     assert_eq!(e.kind, ErrorKind::NotFound);
     assert!(
         e.message.contains("user 'no-such-user-rb' does not exist"),
@@ -351,7 +406,7 @@ fn bad_input_is_refused_with_the_input_and_the_fix() {
         e.message
     );
     // The sandbox is an Agent host, where alationdocker exists: use a name no host has.
-    let e = fs::chgrp(&apply(), &s(&f), "no-such-group-rb").unwrap_err();
+    let e = fs::chgrp(&apply(), &s(&f), "no-such-group-rb", Allow::default()).unwrap_err();
     assert_eq!(
         e.message,
         "group 'no-such-group-rb' does not exist on this host; check the spelling, or create it first (groupadd)"
@@ -506,11 +561,30 @@ fn helper_process() {
         ),
     };
     match helper.as_str() {
-        "chown" => report(fs::chown(&apply(), &arg, Some("nobody"), None)),
+        "chown" => report(fs::chown(
+            &apply(),
+            &arg,
+            Some("nobody"),
+            None,
+            Allow::default(),
+        )),
         "require_root" => report(
             fs::require_root("writing the credentials file")
                 .map(|_| runbook::host::Outcome::ok("")),
         ),
+        "hold_temp" => {
+            use std::io::Write;
+            let mut t = fs::atomic::TempFile::create(
+                Path::new(&arg),
+                fs::FileMode::from_bits(0o600),
+                None,
+                None,
+            )
+            .unwrap();
+            t.file().unwrap().write_all(b"hunter2").unwrap();
+            println!("HOLDING");
+            std::thread::sleep(Duration::from_secs(60));
+        }
         "writer" => {
             let (a, b) = contents();
             println!("WRITER READY");
@@ -550,4 +624,260 @@ fn check_mode_write_into_a_folder_an_earlier_step_would_create() {
         )
         .is_err()
     );
+}
+
+// ---- Issue 18: links, untrusted folders, FIFOs, temp files, modes ----
+
+/// Runs `f` on a thread and fails the test if it does not return within 10 s
+/// (a FIFO opened for reading blocks until a writer comes).
+fn within_10s<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(Duration::from_secs(10))
+        .unwrap_or_else(|_| panic!("{what} hangs"))
+}
+
+fn mkfifo(p: &Path) {
+    nix::unistd::mkfifo(p, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+}
+
+fn snapshot(p: &Path) -> (Vec<u8>, u32, u32, u32, u64) {
+    let m = std::fs::metadata(p).unwrap();
+    (
+        std::fs::read(p).unwrap(),
+        m.permissions().mode() & 0o7777,
+        m.uid(),
+        m.gid(),
+        m.ino(),
+    )
+}
+
+/// A decoy standing in for /etc/shadow, and a link to it where a playbook writes.
+fn decoy_and_link(d: &Path) -> (PathBuf, PathBuf) {
+    let decoy = d.join("shadow");
+    std::fs::write(&decoy, "root:$6$decoyhash:19000:0:99999:7:::\n").unwrap();
+    std::fs::set_permissions(&decoy, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let link = d.join("credentials");
+    std::os::unix::fs::symlink(&decoy, &link).unwrap();
+    (decoy, link)
+}
+
+fn assert_link_refused(e: &runbook::host::HostError, link: &Path, decoy: &Path) {
+    assert_eq!(e.kind, ErrorKind::Conflict, "{}", e.message);
+    assert!(
+        e.message.contains(&s(link))
+            && e.message.contains("symbolic link")
+            && e.message.contains(&s(decoy)),
+        "{}",
+        e.message
+    );
+    let hint = e.hint.clone().unwrap_or_default();
+    assert!(
+        hint.contains("follow_symlinks: true") && hint.contains("rm "),
+        "{hint}"
+    );
+}
+
+#[test]
+fn a_write_refuses_a_symlink_and_leaves_its_target_alone() {
+    let d = tempfile::tempdir().unwrap();
+    let (decoy, link) = decoy_and_link(d.path());
+    let before = snapshot(&decoy);
+    let mut check = check();
+    check.diff = true;
+    for (ctx, content) in [
+        (apply(), Content::plain(b"x")),
+        (apply(), Content::secret(b"hunter2")),
+        (check, Content::plain(b"x")),
+    ] {
+        let e = fs::write(&ctx, &s(&link), content, &with_mode("600")).unwrap_err();
+        assert_link_refused(&e, &link, &decoy);
+        assert!(!e.message.contains("decoyhash"));
+    }
+    assert_eq!(snapshot(&decoy), before);
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+}
+
+#[test]
+fn chmod_chown_chgrp_and_mkdir_refuse_a_symlink() {
+    let d = tempfile::tempdir().unwrap();
+    let (decoy, link) = decoy_and_link(d.path());
+    let before = snapshot(&decoy);
+    assert_link_refused(
+        &fs::chmod(&apply(), &s(&link), "600", Allow::default()).unwrap_err(),
+        &link,
+        &decoy,
+    );
+    assert_link_refused(
+        &fs::chgrp(&apply(), &s(&link), "nogroup", Allow::default()).unwrap_err(),
+        &link,
+        &decoy,
+    );
+    assert_link_refused(
+        &fs::chown(&apply(), &s(&link), Some("nobody"), None, Allow::default()).unwrap_err(),
+        &link,
+        &decoy,
+    );
+    assert_link_refused(
+        &fs::chmod(&check(), &s(&link), "600", Allow::default()).unwrap_err(),
+        &link,
+        &decoy,
+    );
+    assert_eq!(snapshot(&decoy), before);
+
+    let real = d.path().join("etc");
+    std::fs::create_dir(&real).unwrap();
+    std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let dlink = d.path().join("aws");
+    std::os::unix::fs::symlink(&real, &dlink).unwrap();
+    let opts = MkdirOpts {
+        attrs: AttrOpts {
+            mode: Some("700".into()),
+            group: Some("nogroup".into()),
+            ..Default::default()
+        },
+        parents: false,
+        ..Default::default()
+    };
+    assert_link_refused(
+        &fs::mkdir(&apply(), &s(&dlink), &opts).unwrap_err(),
+        &dlink,
+        &real,
+    );
+    let m = std::fs::metadata(&real).unwrap();
+    assert_eq!((m.permissions().mode() & 0o7777, m.gid()), (0o755, 0));
+}
+
+#[test]
+fn fifos_and_other_special_files_are_refused_without_blocking() {
+    let d = tempfile::tempdir().unwrap();
+    let fifo = d.path().join("credentials");
+    mkfifo(&fifo);
+    let p = s(&fifo);
+    let e = within_10s("fs::read on a FIFO", {
+        let p = p.clone();
+        move || fs::read(&p).unwrap_err()
+    });
+    assert!(
+        e.message.contains(&p) && e.message.contains("FIFO"),
+        "{}",
+        e.message
+    );
+    for mode in [Mode::Apply, Mode::Check] {
+        let e = within_10s("fs::write on a FIFO", {
+            let p = p.clone();
+            move || {
+                fs::write(
+                    &Ctx::plain(mode),
+                    &p,
+                    Content::plain(b"x"),
+                    &WriteOpts::default(),
+                )
+                .unwrap_err()
+            }
+        });
+        assert_eq!(e.kind, ErrorKind::Conflict, "{}", e.message);
+        assert!(e.message.contains("not a regular file"), "{}", e.message);
+    }
+    assert!(
+        std::fs::symlink_metadata(&fifo)
+            .unwrap()
+            .file_type()
+            .is_fifo()
+    );
+    // A link to a FIFO is refused by fs::read too (it follows links, then checks).
+    let link = d.path().join("link");
+    std::os::unix::fs::symlink(&fifo, &link).unwrap();
+    let e = within_10s("fs::read through a link to a FIFO", {
+        let l = s(&link);
+        move || fs::read(&l).unwrap_err()
+    });
+    assert!(e.message.contains("FIFO"), "{}", e.message);
+}
+
+#[test]
+fn stale_temp_files_of_any_file_in_the_folder_go_at_the_next_write() {
+    let d = tempfile::tempdir().unwrap();
+    // A pid that no longer runs: a child that has exited.
+    let mut child = Command::new("true").spawn().unwrap();
+    let dead = child.id();
+    child.wait().unwrap();
+    let stale = d.path().join(format!(".credentials.runbook-tmp.{dead}.0"));
+    std::fs::write(&stale, "[x]\naws_secret_access_key = half\n").unwrap();
+    // pid 1 runs: its temp file may be in use, so it stays.
+    let live = d.path().join(".config.runbook-tmp.1.0");
+    std::fs::write(&live, "x").unwrap();
+    fs::write(
+        &apply(),
+        &s(&d.path().join("other-file")),
+        Content::plain(b"x"),
+        &WriteOpts::default(),
+    )
+    .unwrap();
+    assert!(
+        !stale.exists(),
+        "a stale temp file of another file in the folder survived"
+    );
+    assert!(live.exists());
+}
+
+#[test]
+fn a_writer_killed_mid_write_leaves_no_temp_file() {
+    let d = tempfile::tempdir().unwrap();
+    let f = d.path().join("credentials");
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "helper_process",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("FS_TEST_HELPER", "hold_temp")
+        .env("FS_TEST_ARG", &f)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    assert!(lines.any(|l| l.is_ok_and(|l| l.contains("HOLDING"))));
+    let during = temp_files(d.path());
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(
+        during.is_empty(),
+        "a named temp file holds the secret: {during:?}"
+    );
+    assert!(temp_files(d.path()).is_empty());
+    assert!(!f.exists());
+}
+
+#[test]
+fn narrowing_mode_and_changing_group_end_as_asked() {
+    let d = tempfile::tempdir().unwrap();
+    let f = d.path().join("credentials");
+    std::fs::write(&f, "x").unwrap();
+    std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o660)).unwrap();
+    let o = fs::write(
+        &apply(),
+        &s(&f),
+        Content::plain(b"x"),
+        &WriteOpts {
+            attrs: AttrOpts {
+                mode: Some("600".into()),
+                group: Some("nogroup".into()),
+                ..Default::default()
+            },
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(o.summary, "mode 0660 -> 0600, group root -> nogroup");
+    let m = std::fs::metadata(&f).unwrap();
+    assert_eq!((m.permissions().mode() & 0o7777, m.gid()), (0o600, 65534));
 }

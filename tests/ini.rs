@@ -1,9 +1,11 @@
 //! ini primitives on real files: byte preservation, validation, idempotence.
 
+mod common;
+
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 
-use runbook::host::fs::AttrOpts;
+use runbook::host::fs::{Allow, AttrOpts};
 use runbook::host::ini::{self, Entries, IniValue};
 use runbook::host::{Ctx, ErrorKind, Mode, Status};
 
@@ -52,6 +54,7 @@ fn adding_a_fourth_and_updating_the_second_keep_every_other_byte() {
         "new_profile",
         &key("AKIANEW", "snew"),
         &AttrOpts::default(),
+        Allow::default(),
     )
     .unwrap();
     assert_eq!(o.status, Status::Changed);
@@ -69,6 +72,7 @@ fn adding_a_fourth_and_updating_the_second_keep_every_other_byte() {
         "alation_auth",
         &key("AKIA2", "s2"),
         &AttrOpts::default(),
+        Allow::default(),
     )
     .unwrap();
     assert_eq!(o.status, Status::Changed);
@@ -88,6 +92,7 @@ fn adding_a_fourth_and_updating_the_second_keep_every_other_byte() {
         "alation_auth",
         &key("AKIA2", "s2"),
         &AttrOpts::default(),
+        Allow::default(),
     )
     .unwrap();
     assert_eq!(o.status, Status::Ok);
@@ -104,6 +109,7 @@ fn existing_formatting_is_kept_when_values_already_match() {
         "default",
         &key("AKIADEFAULT", "sdefault"),
         &AttrOpts::default(),
+        Allow::default(),
     )
     .unwrap();
     assert_eq!(o.status, Status::Ok);
@@ -114,7 +120,7 @@ fn existing_formatting_is_kept_when_values_already_match() {
 fn read_returns_sections_with_secrets_flagged() {
     let d = tempfile::tempdir().unwrap();
     let p = file(d.path(), CREDENTIALS);
-    let s = ini::read(&p).unwrap().unwrap();
+    let s = ini::read(&p, false).unwrap().unwrap();
     let names: Vec<&str> = s.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names, ["default", "alation_auth", "other"]);
     let auth = &s[1].1;
@@ -126,7 +132,7 @@ fn read_returns_sections_with_secrets_flagged() {
     assert!(auth[2].1.secret, "session tokens are secrets too");
     assert!(!format!("{auth:?}").contains("sold"));
     assert_eq!(
-        ini::read(&format!("{}/missing", d.path().display())).unwrap(),
+        ini::read(&format!("{}/missing", d.path().display()), false).unwrap(),
         None
     );
 }
@@ -142,7 +148,15 @@ fn new_file_gets_mode_and_group_and_diff_masks_secrets() {
         owner: None,
         group: Some("nogroup".into()),
     };
-    let o = ini::set_section(&ctx, &p, "alation_auth", &key("AKIA1", "hunter2"), &attrs).unwrap();
+    let o = ini::set_section(
+        &ctx,
+        &p,
+        "alation_auth",
+        &key("AKIA1", "hunter2"),
+        &attrs,
+        Allow::default(),
+    )
+    .unwrap();
     assert_eq!(o.status, Status::Changed);
     let diff = o.diff.unwrap();
     assert!(diff.contains("+aws_access_key_id = AKIA1"), "{diff}");
@@ -153,7 +167,15 @@ fn new_file_gets_mode_and_group_and_diff_masks_secrets() {
     assert_eq!(m.gid(), 65534);
     // Only the mode differs now: fixed without rewriting.
     std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
-    let o = ini::set_section(&ctx, &p, "alation_auth", &key("AKIA1", "hunter2"), &attrs).unwrap();
+    let o = ini::set_section(
+        &ctx,
+        &p,
+        "alation_auth",
+        &key("AKIA1", "hunter2"),
+        &attrs,
+        Allow::default(),
+    )
+    .unwrap();
     assert_eq!(o.status, Status::Changed);
     assert_eq!(o.summary, "mode 0644 -> 0540");
 }
@@ -162,7 +184,7 @@ fn new_file_gets_mode_and_group_and_diff_masks_secrets() {
 fn remove_section_removes_it_and_is_idempotent() {
     let d = tempfile::tempdir().unwrap();
     let p = file(d.path(), CREDENTIALS);
-    let o = ini::remove_section(&apply(), &p, "other").unwrap();
+    let o = ini::remove_section(&apply(), &p, "other", Allow::default()).unwrap();
     assert_eq!(o.status, Status::Changed);
     let after = std::fs::read_to_string(&p).unwrap();
     assert_eq!(
@@ -170,7 +192,9 @@ fn remove_section_removes_it_and_is_idempotent() {
         CREDENTIALS.replace("\n[other]\nregion=eu-west-1\n", "")
     );
     assert_eq!(
-        ini::remove_section(&apply(), &p, "other").unwrap().status,
+        ini::remove_section(&apply(), &p, "other", Allow::default())
+            .unwrap()
+            .status,
         Status::Ok
     );
 }
@@ -185,6 +209,7 @@ fn check_mode_writes_nothing() {
         "x",
         &key("A", "B"),
         &AttrOpts::default(),
+        Allow::default(),
     )
     .unwrap();
     assert_eq!(o.status, Status::WouldChange);
@@ -196,8 +221,15 @@ fn bad_names_and_malformed_files_are_refused_and_nothing_changes() {
     let d = tempfile::tempdir().unwrap();
     let p = file(d.path(), CREDENTIALS);
     for bad in ["alation]auth", "alation\nauth"] {
-        let e =
-            ini::set_section(&apply(), &p, bad, &key("A", "B"), &AttrOpts::default()).unwrap_err();
+        let e = ini::set_section(
+            &apply(),
+            &p,
+            bad,
+            &key("A", "B"),
+            &AttrOpts::default(),
+            Allow::default(),
+        )
+        .unwrap_err();
         assert_eq!(e.kind, ErrorKind::InvalidInput);
         assert!(
             e.message.contains("section name")
@@ -211,7 +243,15 @@ fn bad_names_and_malformed_files_are_refused_and_nothing_changes() {
 
     let broken = format!("{CREDENTIALS}this line is not ini\n");
     let p = file(d.path(), &broken);
-    let e = ini::set_section(&apply(), &p, "x", &key("A", "B"), &AttrOpts::default()).unwrap_err();
+    let e = ini::set_section(
+        &apply(),
+        &p,
+        "x",
+        &key("A", "B"),
+        &AttrOpts::default(),
+        Allow::default(),
+    )
+    .unwrap_err();
     assert_eq!(e.kind, ErrorKind::InvalidInput);
     let line = broken.lines().count();
     assert!(
@@ -221,5 +261,119 @@ fn bad_names_and_malformed_files_are_refused_and_nothing_changes() {
     );
     assert!(e.message.contains("not changed") && e.hint.unwrap().contains("fix line"));
     assert_eq!(std::fs::read_to_string(&p).unwrap(), broken);
-    assert!(ini::read(&p).is_err());
+    assert!(ini::read(&p, false).is_err());
+}
+
+// ---- Issue 18: links, FIFOs, byte-order marks, binary files ----
+
+fn decoy_and_link(dir: &Path) -> (std::path::PathBuf, String) {
+    let decoy = dir.join("shadow");
+    std::fs::write(
+        &decoy,
+        "root:$6$decoyhash:19000:0:99999:7:::\ndaemon:*:19000:0:99999:7:::\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&decoy, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let link = dir.join("credentials");
+    std::os::unix::fs::symlink(&decoy, &link).unwrap();
+    (decoy, link.display().to_string())
+}
+
+#[test]
+fn set_section_on_a_link_to_shadow_is_refused_in_both_modes_and_shows_nothing() {
+    let d = tempfile::tempdir().unwrap();
+    let (decoy, link) = decoy_and_link(d.path());
+    let before = std::fs::read(&decoy).unwrap();
+    let attrs = AttrOpts {
+        mode: Some("600".into()),
+        owner: None,
+        group: Some("nogroup".into()),
+    };
+    for mode in [Mode::Apply, Mode::Check] {
+        let mut ctx = Ctx::plain(mode);
+        ctx.diff = true;
+        let e = ini::set_section(
+            &ctx,
+            &link,
+            "alation_auth",
+            &key("A", "B"),
+            &attrs,
+            Allow::default(),
+        )
+        .unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Conflict, "{}", e.message);
+        assert!(
+            e.message.contains(&link)
+                && e.message.contains("symbolic link")
+                && e.message.contains(&decoy.display().to_string()),
+            "{}",
+            e.message
+        );
+        assert!(!e.message.contains("decoyhash"));
+        assert!(e.hint.unwrap().contains("follow_symlinks: true"));
+        let e = ini::remove_section(&ctx, &link, "root", Allow::default()).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Conflict, "{}", e.message);
+    }
+    let m = std::fs::metadata(&decoy).unwrap();
+    assert_eq!(std::fs::read(&decoy).unwrap(), before);
+    assert_eq!((m.permissions().mode() & 0o7777, m.gid()), (0o640, 0));
+    // Reading the sections of a credentials file through a link is refused too.
+    let e = ini::read(&link, false).unwrap_err();
+    assert!(e.message.contains("symbolic link"), "{}", e.message);
+}
+
+#[test]
+fn a_fifo_is_refused_without_blocking_also_in_check_mode() {
+    let d = tempfile::tempdir().unwrap();
+    let fifo = d.path().join("credentials");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+    let p = fifo.display().to_string();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let r = ini::set_section(
+            &Ctx::plain(Mode::Check),
+            &p,
+            "alation_auth",
+            &key("A", "B"),
+            &AttrOpts::default(),
+            Allow::default(),
+        );
+        let _ = tx.send((r.map(|o| o.summary), ini::read(&p, false).map(|_| ())));
+    });
+    let (set, read) = rx
+        .recv_timeout(std::time::Duration::from_secs(10))
+        .expect("ini on a FIFO hangs");
+    let e = set.unwrap_err();
+    assert!(e.message.contains("FIFO"), "{}", e.message);
+    assert!(read.unwrap_err().message.contains("FIFO"));
+}
+
+/// The probe's case through the CLI: `--check --diff` of a playbook-style
+/// `ini::set_section` on a link to a shadow file printed the password hashes.
+#[test]
+fn eval_check_diff_through_a_link_fails_clearly_and_prints_nothing_of_the_target() {
+    let t = common::Test::new();
+    let (decoy, link) = decoy_and_link(t.path());
+    let before = std::fs::read(&decoy).unwrap();
+    let script = format!(
+        r#"ini::set_section("{link}", "alation_auth", #{{aws_access_key_id: "AKIA1", aws_secret_access_key: secret("s3cr3t-value")}}, #{{mode: "540", group: "nogroup"}})"#
+    );
+    for check in [true, false] {
+        let mut args = vec!["eval"];
+        if check {
+            args.extend(["--check", "--diff"]);
+        }
+        args.push(&script);
+        let out = common::Test::new().args(args.clone()).run();
+        assert_eq!(out.code, 1, "{out:?}");
+        let all = out.all();
+        assert!(
+            all.contains("symbolic link") && all.contains("follow_symlinks"),
+            "{all}"
+        );
+        for leak in ["decoyhash", "daemon:*", "s3cr3t-value"] {
+            assert!(!all.contains(leak), "{leak} in {all}");
+        }
+    }
+    assert_eq!(std::fs::read(&decoy).unwrap(), before);
 }

@@ -9,19 +9,35 @@ use super::convert::{
     RhaiResult, Text, check_opts, host_error, invalid, opt_bool, opt_str, planned_str, text,
     to_map_or_unit,
 };
-use super::register::{opts1, opts2};
+use super::register::{opts1, opts2, opts3};
 use super::unknown::{path_field, unknown_report};
-use crate::host::fs::{self, AttrOpts, Content, MkdirOpts, WriteOpts};
+use crate::host::fs::{self, Allow, AttrOpts, Content, MkdirOpts, WriteOpts};
 use crate::host::{ErrorKind, HostResult, Outcome, Planned, Unknown, users};
 
-const WRITE_OPTS: [&str; 5] = ["mode", "owner", "group", "backup", "parents"];
-const MKDIR_OPTS: [&str; 4] = ["mode", "owner", "group", "parents"];
+const WRITE_OPTS: [&str; 6] = [
+    "mode",
+    "owner",
+    "group",
+    "backup",
+    "parents",
+    "follow_symlinks",
+];
+const MKDIR_OPTS: [&str; 5] = ["mode", "owner", "group", "parents", "follow_symlinks"];
+const CHMOD_OPTS: [&str; 1] = ["follow_symlinks"];
+const CHOWN_OPTS: [&str; 1] = ["follow_symlinks"];
 
 fn attr_opts(opts: &Map) -> RhaiResult<AttrOpts> {
     Ok(AttrOpts {
         mode: opt_str(opts, "mode")?,
         owner: opt_str(opts, "owner")?,
         group: opt_str(opts, "group")?,
+    })
+}
+
+/// `follow_symlinks` (false unless given).
+pub fn allow_opts(opts: &Map) -> RhaiResult<Allow> {
+    Ok(Allow {
+        follow_symlinks: opt_bool(opts, "follow_symlinks")?.unwrap_or(false),
     })
 }
 
@@ -49,6 +65,7 @@ fn write(env: &Env, path: Dynamic, content: Dynamic, opts: &Map) -> RhaiResult<M
         attrs: attr_opts(opts)?,
         backup: opt_bool(opts, "backup")?.unwrap_or(false),
         parents: opt_bool(opts, "parents")?.unwrap_or(false),
+        allow: allow_opts(opts)?,
     };
     on_path(env, "write", &path, |path| {
         if content.is::<Unknown>() {
@@ -68,6 +85,7 @@ fn mkdir(env: &Env, path: Dynamic, opts: &Map) -> RhaiResult<Map> {
     let o = MkdirOpts {
         attrs: attr_opts(opts)?,
         parents: opt_bool(opts, "parents")?.unwrap_or(false),
+        allow: allow_opts(opts)?,
     };
     on_path(env, "mkdir", &path, |path| {
         done(env, "mkdir", path, fs::mkdir(&env.ctx, path, &o))
@@ -132,7 +150,11 @@ pub fn module(env: &Rc<Env>) -> Module {
         .set_into_module(&mut m, |name: &str| account(users::user(name), "uid"));
 
     FuncRegistration::new("read")
-        .with_comments(["/// The text of the file at `path`, or `()` when it does not exist."])
+        .with_comments([
+            "/// The text of the file at `path`, or `()` when it does not exist. Symbolic links",
+            "/// are followed (reading changes nothing); anything but a regular file (a FIFO, a",
+            "/// device) is refused without opening it, and so is a file that is not UTF-8 text.",
+        ])
         .with_params_info(["path: &str", "String"])
         .set_into_module(&mut m, |path: &str| -> RhaiResult<Dynamic> {
             Ok(fs::read(path)
@@ -159,7 +181,9 @@ pub fn module(env: &Rc<Env>) -> Module {
         &[
             "/// Ensures a directory exists with the given attributes (mode 0755 when created",
             "/// without one). Options: `mode` (`\"750\"`), `owner`, `group` (names or ids),",
-            "/// `parents` (create missing parents).",
+            "/// `parents` (create missing parents), `follow_symlinks`.",
+            "/// A symbolic link at `path` is refused unless `follow_symlinks: true` (then the folder",
+            "/// it points to is changed).",
             "///",
             "/// `fs::mkdir(\"/etc/hydra/auth/.aws\", #{mode: \"750\", group: \"alationdocker\"})`",
         ],
@@ -174,54 +198,81 @@ pub fn module(env: &Rc<Env>) -> Module {
         &[
             "/// Writes `content` (a string or a Secret) atomically; no write when content,",
             "/// mode and owner already match. Options: `mode`, `owner`, `group`,",
-            "/// `backup` (keep `<name>.<timestamp>.bak`), `parents` (create missing directories).",
+            "/// `backup` (keep `<name>.<timestamp>.bak`), `parents` (create missing directories),",
+            "/// `follow_symlinks`.",
             "/// A new file gets mode 0644, or 0600 when the content is a Secret.",
+            "///",
+            "/// Safety: `path` itself is replaced, never the target of a symbolic link there: a link",
+            "/// is refused unless `follow_symlinks: true` (then the file it points to is written).",
+            "/// A FIFO, socket or device at `path` is refused.",
         ],
         &["path: &str", "content: Dynamic", "opts: Map", "Map"],
         move |path: Dynamic, content: Dynamic, opts: &Map| write(&e, path, content, opts),
     );
 
     let e = env.clone();
-    FuncRegistration::new("chmod")
-        .with_comments([
-            "/// Sets the mode of `path`, given as octal digits: `\"540\"` or `\"0540\"`.",
-        ])
-        .with_params_info(["path: &str", "mode: &str", "Map"])
-        .set_into_module(&mut m, move |path: Dynamic, mode: ImmutableString| {
+    opts2(
+        &mut m,
+        "chmod",
+        &[
+            "/// Sets the mode of `path`, given as octal digits: `\"540\"` or `\"0540\"`. Option:",
+            "/// `follow_symlinks` (a symbolic link at `path` is refused unless true; then the file it",
+            "/// points to changes).",
+        ],
+        &["path: &str", "mode: &str", "opts: Map", "Map"],
+        move |path: Dynamic, mode: ImmutableString, opts: &Map| {
+            check_opts(opts, "fs::chmod", &CHMOD_OPTS)?;
+            let allow = allow_opts(opts)?;
             on_path(&e, "chmod", &path, |p| {
-                done(&e, "chmod", p, fs::chmod(&e.ctx, p, &mode))
+                done(&e, "chmod", p, fs::chmod(&e.ctx, p, &mode, allow))
             })
-        });
+        },
+    );
 
     let e = env.clone();
-    FuncRegistration::new("chown")
-        .with_comments([
+    opts3(
+        &mut m,
+        "chown",
+        &[
             "/// Sets owner and group of `path` (names or numeric ids; `()` leaves one as is). Needs root.",
-        ])
-        .with_params_info(["path: &str", "owner: Dynamic", "group: Dynamic", "Map"])
-        .set_into_module(
-            &mut m,
-            move |path: Dynamic, owner: Dynamic, group: Dynamic| {
-                let owner = owner_arg(&owner, "fs::chown: owner")?;
-                let group = owner_arg(&group, "fs::chown: group")?;
-                on_path(&e, "chown", &path, |p| {
-                    let r = fs::chown(&e.ctx, p, owner.as_deref(), group.as_deref());
-                    done(&e, "chown", p, r)
-                })
-            },
-        );
+            "/// Option: `follow_symlinks` (a symbolic link at `path` is refused unless true).",
+        ],
+        &[
+            "path: &str",
+            "owner: Dynamic",
+            "group: Dynamic",
+            "opts: Map",
+            "Map",
+        ],
+        move |path: Dynamic, owner: Dynamic, group: Dynamic, opts: &Map| {
+            check_opts(opts, "fs::chown", &CHOWN_OPTS)?;
+            let allow = allow_opts(opts)?;
+            let owner = owner_arg(&owner, "fs::chown: owner")?;
+            let group = owner_arg(&group, "fs::chown: group")?;
+            on_path(&e, "chown", &path, |p| {
+                let r = fs::chown(&e.ctx, p, owner.as_deref(), group.as_deref(), allow);
+                done(&e, "chown", p, r)
+            })
+        },
+    );
 
     let e = env.clone();
-    FuncRegistration::new("chgrp")
-        .with_comments([
+    opts2(
+        &mut m,
+        "chgrp",
+        &[
             "/// Sets the group of `path` (name or numeric id), like `chgrp alationdocker credentials`.",
-        ])
-        .with_params_info(["path: &str", "group: &str", "Map"])
-        .set_into_module(&mut m, move |path: Dynamic, group: ImmutableString| {
+            "/// Option: `follow_symlinks` (a symbolic link at `path` is refused unless true).",
+        ],
+        &["path: &str", "group: &str", "opts: Map", "Map"],
+        move |path: Dynamic, group: ImmutableString, opts: &Map| {
+            check_opts(opts, "fs::chgrp", &CHOWN_OPTS)?;
+            let allow = allow_opts(opts)?;
             on_path(&e, "chgrp", &path, |p| {
-                done(&e, "chgrp", p, fs::chgrp(&e.ctx, p, &group))
+                done(&e, "chgrp", p, fs::chgrp(&e.ctx, p, &group, allow))
             })
-        });
+        },
+    );
 
     let e = env.clone();
     FuncRegistration::new("remove")

@@ -2,11 +2,12 @@
 
 use std::rc::Rc;
 
-use rhai::{Dynamic, FuncRegistration, ImmutableString, Map, Module};
+use rhai::{Dynamic, ImmutableString, Map, Module};
 
 use super::Env;
 use super::convert::{RhaiResult, check_opts, host_error, invalid, opt_str, planned_str};
-use super::register::opts3;
+use super::fs::allow_opts;
+use super::register::{opts1, opts2, opts3};
 use super::unknown::{path_field, unknown_report};
 use crate::host::fs::AttrOpts;
 use crate::host::ini::{self, Entries, IniValue};
@@ -41,7 +42,12 @@ fn section_fields(path: &str, name: &str) -> Map {
 }
 
 fn set_section(env: &Env, path: Dynamic, name: &str, map: &Map, opts: &Map) -> RhaiResult<Map> {
-    check_opts(opts, "ini::set_section", &["mode", "owner", "group"])?;
+    check_opts(
+        opts,
+        "ini::set_section",
+        &["mode", "owner", "group", "follow_symlinks"],
+    )?;
+    let allow = allow_opts(opts)?;
     let attrs = AttrOpts {
         mode: opt_str(opts, "mode")?,
         owner: opt_str(opts, "owner")?,
@@ -55,7 +61,8 @@ fn set_section(env: &Env, path: Dynamic, name: &str, map: &Map, opts: &Map) -> R
     let Some(entries) = entries(map)? else {
         return unknown_report(env, "ini", "set_section", Some(&target), fields);
     };
-    let outcome = ini::set_section(&env.ctx, &path, name, &entries, &attrs).map_err(host_error)?;
+    let outcome =
+        ini::set_section(&env.ctx, &path, name, &entries, &attrs, allow).map_err(host_error)?;
     Ok(env.report("ini", "set_section", &target, &outcome, fields))
 }
 
@@ -63,15 +70,22 @@ pub fn module(env: &Rc<Env>) -> Module {
     let mut m = Module::new();
 
     let e = env.clone();
-    FuncRegistration::new("read")
-        .with_comments([
+    opts1(
+        &mut m,
+        "read",
+        &[
             "/// The sections of the INI file at `path` as `#{section: #{key: value}}`, or `()`",
             "/// when the file does not exist. Values of keys named like secrets (`*secret*`,",
             "/// `*password*`, `*token*`) are Secrets. A file that does not parse is an error with file:line.",
-        ])
-        .with_params_info(["path: &str", "Map"])
-        .set_into_module(&mut m, move |path: &str| -> RhaiResult<Dynamic> {
-            let Some(sections) = ini::read(path).map_err(host_error)? else {
+            "/// A symbolic link at `path` is refused unless `follow_symlinks: true` (an INI file a",
+            "/// playbook reads is usually the credentials file it writes next); so is anything but a",
+            "/// regular file.",
+        ],
+        &["path: &str", "opts: Map", "Map"],
+        move |path: ImmutableString, opts: &Map| -> RhaiResult<Dynamic> {
+            check_opts(opts, "ini::read", &["follow_symlinks"])?;
+            let follow = allow_opts(opts)?.follow_symlinks;
+            let Some(sections) = ini::read(&path, follow).map_err(host_error)? else {
                 return Ok(Dynamic::UNIT);
             };
             let mut out = Map::new();
@@ -89,7 +103,8 @@ pub fn module(env: &Rc<Env>) -> Module {
                 out.insert(name.into(), sec.into());
             }
             Ok(out.into())
-        });
+        },
+    );
 
     let e = env.clone();
     opts3(
@@ -99,8 +114,11 @@ pub fn module(env: &Rc<Env>) -> Module {
             "/// Sets section `name` of the INI file at `path` to exactly the keys of `map`",
             "/// (values may be Secrets); keys not in `map` are removed, every other byte of the",
             "/// file stays as it is. Written atomically. Options: `mode`, `owner`, `group`",
-            "/// (a new file is 0600 unless `mode` says otherwise). Keys are written in the map's",
-            "/// order, which in Rhai is alphabetical.",
+            "/// (a new file is 0600 unless `mode` says otherwise), `follow_symlinks`.",
+            "/// Keys are written in the map's order, which in Rhai is alphabetical.",
+            "///",
+            "/// The file counts as holding secrets: it is written like a Secret by `fs::write` (no",
+            "/// symbolic link at `path` unless `follow_symlinks: true`, no FIFO), also in check mode.",
             "///",
             "/// `ini::set_section(path, \"alation_auth\", #{aws_access_key_id: id, aws_secret_access_key: key},",
             "/// #{mode: \"540\", group: \"alationdocker\"})`",
@@ -112,27 +130,30 @@ pub fn module(env: &Rc<Env>) -> Module {
     );
 
     let e = env.clone();
-    FuncRegistration::new("remove_section")
-        .with_comments([
+    opts2(
+        &mut m,
+        "remove_section",
+        &[
             "/// Removes section `name` from the INI file at `path`; `ok` when it is absent.",
-        ])
-        .with_params_info(["path: &str", "name: &str", "Map"])
-        .set_into_module(
-            &mut m,
-            move |path: Dynamic, name: &str| -> RhaiResult<Map> {
-                let Planned::Known(path) = planned_str(&path, "ini::remove_section: path")? else {
-                    return unknown_report(&e, "ini", "remove_section", None, Map::new());
-                };
-                let outcome = ini::remove_section(&e.ctx, &path, name).map_err(host_error)?;
-                let target = format!("{path} [{name}]");
-                Ok(e.report(
-                    "ini",
-                    "remove_section",
-                    &target,
-                    &outcome,
-                    section_fields(&path, name),
-                ))
-            },
-        );
+            "/// Option: `follow_symlinks` (a symbolic link at `path` is refused unless true).",
+        ],
+        &["path: &str", "name: &str", "opts: Map", "Map"],
+        move |path: Dynamic, name: ImmutableString, opts: &Map| -> RhaiResult<Map> {
+            check_opts(opts, "ini::remove_section", &["follow_symlinks"])?;
+            let allow = allow_opts(opts)?;
+            let Planned::Known(path) = planned_str(&path, "ini::remove_section: path")? else {
+                return unknown_report(&e, "ini", "remove_section", None, Map::new());
+            };
+            let outcome = ini::remove_section(&e.ctx, &path, &name, allow).map_err(host_error)?;
+            let target = format!("{path} [{name}]");
+            Ok(e.report(
+                "ini",
+                "remove_section",
+                &target,
+                &outcome,
+                section_fields(&path, &name),
+            ))
+        },
+    );
     m
 }

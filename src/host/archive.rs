@@ -75,9 +75,16 @@ fn same_content(ctx: &Ctx, src: &Path, label: &str, dest: &Path) -> HostResult<b
 pub fn gunzip(ctx: &Ctx, src: &str, dest: &str) -> HostResult<Outcome> {
     let s = fs::absolute(src)?;
     let d = fs::absolute(dest)?;
-    if fs::stat(&s)?.is_none() {
-        return Err(HostError::not_found(format!("{src} does not exist"))
-            .with_hint("check the archive's path"));
+    match fs::stat(&s)? {
+        None => {
+            return Err(HostError::not_found(format!("{src} does not exist"))
+                .with_hint("check the archive's path"));
+        }
+        // A FIFO would block the open forever.
+        Some(st) if st.kind != fs::Kind::File => {
+            return Err(fs::open::not_regular(&s, &st, "decompress"));
+        }
+        Some(_) => {}
     }
     match fs::stat(&d)? {
         Some(st) if st.kind != fs::Kind::File => {

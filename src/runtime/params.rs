@@ -196,9 +196,10 @@ pub fn split_set(set: &str) -> Result<(&str, &str), ParamError> {
 }
 
 pub fn read_vars_file(path: &Path) -> Result<toml::Table, ParamError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ParamError::VarsFile {
+    // A regular file only: a FIFO would block the start of the run.
+    let text = crate::host::fs::read_operator_file(path).map_err(|e| ParamError::VarsFile {
         path: path.to_path_buf(),
-        message: e.to_string(),
+        message: e.message,
     })?;
     toml::from_str(&text).map_err(|e| {
         let line = e
@@ -224,8 +225,9 @@ fn set_value(
         message,
     };
     if let Some(file) = raw.strip_prefix('@') {
-        let text =
-            std::fs::read_to_string(file).map_err(|e| wrong(format!("cannot read {file}: {e}")))?;
+        // A regular file only: a FIFO would block the start of the run.
+        let text = crate::host::fs::read_operator_file(Path::new(file))
+            .map_err(|e| wrong(format!("cannot read {file}: {}", e.message)))?;
         return spec
             .ty
             .from_text(text.trim_end_matches(['\n', '\r']))

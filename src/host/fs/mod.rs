@@ -4,25 +4,39 @@
 //! Every change reads the actual state, plans with a pure function from
 //! [`plan`], returns `ok` with no syscall when nothing differs, and mutates
 //! only in apply mode.
+//!
+//! Changes never go through a symbolic link unless the call says
+//! `follow_symlinks: true`: a link where a file or folder is changed is
+//! refused, files are opened relative to their folder's descriptor with
+//! `O_NOFOLLOW`, and mode and owner are changed on the descriptor
+//! (see [`open`]). Anything but a regular file is refused before it is
+//! opened, so a FIFO cannot block a run.
 
 pub mod atomic;
+mod attrs;
+mod backup;
 pub mod diff;
+mod dir;
+pub mod open;
 mod path;
 mod perm;
 pub mod plan;
 mod stat;
+mod write;
 
-use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use nix::unistd::{Gid, Uid, geteuid};
+use nix::unistd::geteuid;
 
+pub use attrs::{chgrp, chmod, chown};
+pub use dir::{mkdir, remove};
 pub use path::absolute;
 pub use perm::FileMode;
 pub use plan::{AttrPlan, DirPlan, Wanted, WritePlan};
 pub use stat::{Attrs, Kind, Stat, lstat, stat};
+pub use write::write;
 
-use super::{Ctx, ErrorKind, HostError, HostResult, Outcome, users};
+use super::{ErrorKind, HostError, HostResult, users};
 
 /// Mode of a file created without an explicit one; a secret gets owner-only.
 pub const DEFAULT_FILE_MODE: FileMode = FileMode::from_bits_const(0o644);
@@ -80,6 +94,14 @@ impl AttrOpts {
     }
 }
 
+/// What a call explicitly allows beyond the safe default.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Allow {
+    /// Act on what a symbolic link points to (at the path, and for a secret
+    /// also its folder) instead of refusing the link.
+    pub follow_symlinks: bool,
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct WriteOpts {
     pub attrs: AttrOpts,
@@ -87,12 +109,14 @@ pub struct WriteOpts {
     pub backup: bool,
     /// Create missing parent directories (mode 0755).
     pub parents: bool,
+    pub allow: Allow,
 }
 
 #[derive(Clone, Debug, Default)]
 pub struct MkdirOpts {
     pub attrs: AttrOpts,
     pub parents: bool,
+    pub allow: Allow,
 }
 
 pub fn is_root() -> bool {
@@ -118,18 +142,29 @@ pub fn exists(path: &str) -> HostResult<bool> {
     Ok(lstat(&absolute(path)?)?.is_some())
 }
 
-/// The file's text, or `None` when it does not exist.
+/// The file's text, or `None` when it does not exist. Symbolic links are
+/// followed (a read changes nothing); anything but a regular file is refused.
 pub fn read(path: &str) -> HostResult<Option<String>> {
     let p = absolute(path)?;
-    match std::fs::read(&p) {
-        Ok(bytes) => String::from_utf8(bytes).map(Some).map_err(|_| {
-            HostError::invalid(format!(
-                "{path} is not UTF-8 text; fs::read reads text files only"
-            ))
-        }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(HostError::io("cannot read", &p, e)),
-    }
+    let Some(bytes) = open::read_regular(&p, true, "read")? else {
+        return Ok(None);
+    };
+    String::from_utf8(bytes).map(Some).map_err(|_| {
+        HostError::invalid(format!(
+            "{path} is not UTF-8 text; fs::read reads text files only"
+        ))
+    })
+}
+
+/// The text of a file the operator named on the command line (`--set
+/// name=@FILE`, `--vars FILE`): relative paths and links are fine, but
+/// anything other than a regular file is refused before it is opened, so a
+/// FIFO cannot block the start of a run.
+pub fn read_operator_file(path: &Path) -> HostResult<String> {
+    let bytes = open::read_regular(path, true, "read")?
+        .ok_or_else(|| HostError::not_found(format!("{} does not exist", path.display())))?;
+    String::from_utf8(bytes)
+        .map_err(|_| HostError::invalid(format!("{} is not UTF-8 text", path.display())))
 }
 
 /// `lstat` of a script-given path; `None` when nothing is there.
@@ -154,56 +189,6 @@ fn check_owner_change(path: &Path, p: &AttrPlan) -> HostResult<()> {
     Ok(())
 }
 
-fn apply_attrs(path: &Path, p: &AttrPlan) -> HostResult<()> {
-    if p.uid.is_some() || p.gid.is_some() {
-        // chown before chmod: chown clears setuid/setgid bits.
-        nix::unistd::chown(
-            path,
-            p.uid.map(|(_, u)| Uid::from_raw(u)),
-            p.gid.map(|(_, g)| Gid::from_raw(g)),
-        )
-        .map_err(|e| perm_error("change the owner or group of", path, e))?;
-    }
-    if let Some((_, m)) = p.mode {
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(m.bits()))
-            .map_err(|e| HostError::io("cannot change the mode of", path, e))?;
-    }
-    Ok(())
-}
-
-fn perm_error(what: &str, path: &Path, e: nix::Error) -> HostError {
-    if e == nix::Error::EPERM || e == nix::Error::EACCES {
-        HostError::new(
-            ErrorKind::AccessDenied,
-            format!("not allowed to {what} {}: {e}", path.display()),
-        )
-        .with_hint("run it again with sudo: sudo runbook …")
-    } else {
-        HostError::io(&format!("cannot {what}"), path, std::io::Error::from(e))
-    }
-}
-
-/// Fact: the attributes of an existing path of the expected kind.
-fn existing(path: &Path, want_dir: bool) -> HostResult<Option<Stat>> {
-    let Some(st) = stat(path)? else {
-        return Ok(None);
-    };
-    let is_dir = st.kind == Kind::Dir;
-    if is_dir != want_dir {
-        return Err(HostError::new(
-            ErrorKind::Conflict,
-            format!(
-                "{} exists but is a {}, not a {}",
-                path.display(),
-                st.kind.as_str(),
-                if want_dir { "directory" } else { "file" }
-            ),
-        )
-        .with_hint("remove or rename it first, or choose another path"));
-    }
-    Ok(Some(st))
-}
-
 fn missing_dir_error(path: &Path, dir: &Path) -> HostError {
     HostError::not_found(format!(
         "cannot create {}: directory {} does not exist",
@@ -216,272 +201,21 @@ fn missing_dir_error(path: &Path, dir: &Path) -> HostError {
     ))
 }
 
-/// Creates a directory, or fixes its mode and ownership.
-pub fn mkdir(ctx: &Ctx, path: &str, opts: &MkdirOpts) -> HostResult<Outcome> {
-    let p = absolute(path)?;
-    let wanted = opts.attrs.resolve()?;
-    let actual = existing(&p, true)?;
-    match plan::plan_mkdir(
-        &wanted,
-        DEFAULT_DIR_MODE,
-        actual.as_ref().map(|s| s.attrs()).as_ref(),
-    ) {
-        DirPlan::Nothing => Ok(Outcome::ok("directory as desired")),
-        DirPlan::Attrs(ap) => {
-            check_owner_change(&p, &ap)?;
-            if ctx.mode.is_apply() {
-                apply_attrs(&p, &ap)?;
-            }
-            Ok(Outcome::change(ctx.mode, attr_summary(&ap)))
-        }
-        DirPlan::Create { mode } => {
-            let parent = p.parent().unwrap_or(Path::new("/"));
-            if !opts.parents && stat(parent)?.is_none() {
-                return Err(missing_dir_error(&p, parent));
-            }
-            let ap = AttrPlan {
-                mode: None,
-                uid: wanted.uid.map(|u| (geteuid().as_raw(), u)),
-                gid: wanted.gid.map(|g| (0, g)),
-            };
-            check_owner_change(
-                &p,
-                &AttrPlan {
-                    uid: ap.uid.filter(|(a, b)| a != b),
-                    ..ap
-                },
-            )?;
-            if ctx.mode.is_apply() {
-                if opts.parents {
-                    std::fs::create_dir_all(parent)
-                        .map_err(|e| HostError::io("cannot create directory", parent, e))?;
-                }
-                std::fs::create_dir(&p)
-                    .map_err(|e| HostError::io("cannot create directory", &p, e))?;
-                // Exact mode regardless of umask; owner first (see apply_attrs).
-                apply_attrs(
-                    &p,
-                    &AttrPlan {
-                        mode: Some((mode, mode)),
-                        ..ap
-                    },
-                )?;
-            }
-            Ok(Outcome::change(
-                ctx.mode,
-                format!("create directory, mode {mode}"),
-            ))
-        }
+/// The path a change acts on: `path` itself, refused when it is a symbolic
+/// link unless `follow` — then the file it points to (which must exist).
+fn destination(path: &Path, follow: bool, verb: &str) -> HostResult<PathBuf> {
+    if !lstat(path)?.is_some_and(|s| s.kind == Kind::Symlink) {
+        return Ok(path.to_path_buf());
     }
-}
-
-/// Writes `content` atomically unless content, mode and owner already match.
-pub fn write(ctx: &Ctx, path: &str, content: Content, opts: &WriteOpts) -> HostResult<Outcome> {
-    let mut p = absolute(path)?;
-    let wanted = opts.attrs.resolve()?;
-    // Write through a symlink to the file it names, rather than replacing the link.
-    if lstat(&p)?.is_some_and(|s| s.kind == Kind::Symlink) && stat(&p)?.is_some() {
-        p = std::fs::canonicalize(&p).map_err(|e| HostError::io("cannot resolve", &p, e))?;
+    let target = open::link_text(path);
+    if !follow {
+        return Err(open::symlink_refused(path, &target, verb));
     }
-    if ctx.mode.is_apply() {
-        // Leftovers of an interrupted write may hold a secret; clear them even
-        // when this write turns out to be a no-op.
-        atomic::remove_stale(&p)?;
-    }
-    let actual = existing(&p, false)?;
-    let old = match &actual {
-        Some(_) => Some(std::fs::read(&p).map_err(|e| HostError::io("cannot read", &p, e))?),
-        None => None,
-    };
-    let default_mode = if content.secret {
-        DEFAULT_SECRET_FILE_MODE
-    } else {
-        DEFAULT_FILE_MODE
-    };
-    let attrs = actual.as_ref().map(|s| s.attrs());
-    let plan = plan::plan_write(
-        &wanted,
-        default_mode,
-        attrs.as_ref().zip(old.as_deref()),
-        content.bytes,
-    );
-    let diff = |o: &Outcome| -> Outcome {
-        if !ctx.diff {
-            return o.clone();
-        }
-        let old_text = old.as_deref().map(String::from_utf8_lossy);
-        let new_text = String::from_utf8_lossy(content.bytes);
-        o.clone()
-            .with_diff(Some(ctx.redactor.redact(&diff::line_diff(
-                path,
-                old_text.as_deref(),
-                &new_text,
-                content.secret,
-            ))))
-    };
-    match plan {
-        WritePlan::Nothing => Ok(Outcome::ok("content, mode and owner as desired")),
-        WritePlan::Attrs(ap) => {
-            check_owner_change(&p, &ap)?;
-            if ctx.mode.is_apply() {
-                apply_attrs(&p, &ap)?;
-            }
-            Ok(Outcome::change(ctx.mode, attr_summary(&ap)))
-        }
-        WritePlan::Create { mode } => {
-            let dir = p.parent().unwrap_or(Path::new("/"));
-            let dir_missing = stat(dir)?.is_none();
-            if dir_missing && !opts.parents {
-                // In check mode an earlier step may only have planned the folder
-                // (fs::mkdir reported would_change): say so instead of failing the plan.
-                if ctx.mode.is_check() {
-                    return Ok(diff(&Outcome::change(
-                        ctx.mode,
-                        format!(
-                            "create, mode {mode}, once {} exists (it does not yet)",
-                            dir.display()
-                        ),
-                    )));
-                }
-                return Err(missing_dir_error(&p, dir));
-            }
-            if let Some(u) = wanted.uid.filter(|u| *u != geteuid().as_raw()) {
-                check_owner_change(
-                    &p,
-                    &AttrPlan {
-                        uid: Some((geteuid().as_raw(), u)),
-                        ..Default::default()
-                    },
-                )?;
-            }
-            if ctx.mode.is_apply() {
-                if dir_missing {
-                    std::fs::create_dir_all(dir)
-                        .map_err(|e| HostError::io("cannot create directory", dir, e))?;
-                }
-                atomic::write_atomic(&p, content.bytes, mode, wanted.uid, wanted.gid)?;
-            }
-            Ok(diff(&Outcome::change(
-                ctx.mode,
-                format!("create, {} bytes, mode {mode}", content.bytes.len()),
-            )))
-        }
-        WritePlan::Replace {
-            attrs: ap,
-            final_mode,
-        } => {
-            check_owner_change(&p, &ap)?;
-            let (Some(st), Some(old)) = (&actual, &old) else {
-                return Err(HostError::failed(
-                    "internal: replace planned without a file",
-                ));
-            };
-            let mut summary = format!(
-                "content changed, {} -> {} bytes",
-                old.len(),
-                content.bytes.len()
-            );
-            if !ap.is_empty() {
-                summary.push_str(&format!(", {}", attr_summary(&ap)));
-            }
-            let backup = opts.backup.then(|| atomic::backup_path(&p));
-            if let Some(b) = &backup {
-                summary.push_str(&format!(", backup {}", b.display()));
-            }
-            if ctx.mode.is_apply() {
-                if let Some(b) = &backup {
-                    atomic::write_atomic(b, old, st.mode, Some(st.uid), Some(st.gid))?;
-                }
-                let uid = wanted.uid.unwrap_or(st.uid);
-                let gid = wanted.gid.unwrap_or(st.gid);
-                // Only ask for an owner change the process is allowed to make.
-                let uid = (uid != geteuid().as_raw()).then_some(uid);
-                atomic::write_atomic(&p, content.bytes, final_mode, uid, Some(gid))?;
-            }
-            Ok(diff(&Outcome::change(ctx.mode, summary)))
-        }
-    }
-}
-
-/// Sets the mode of an existing path.
-pub fn chmod(ctx: &Ctx, path: &str, mode: &str) -> HostResult<Outcome> {
-    let mode = FileMode::parse(mode)?;
-    set_attrs(
-        ctx,
-        path,
-        Wanted {
-            mode: Some(mode),
-            ..Default::default()
-        },
-    )
-}
-
-/// Sets owner and/or group of an existing path.
-pub fn chown(
-    ctx: &Ctx,
-    path: &str,
-    owner: Option<&str>,
-    group: Option<&str>,
-) -> HostResult<Outcome> {
-    let wanted = AttrOpts {
-        mode: None,
-        owner: owner.map(str::to_string),
-        group: group.map(str::to_string),
-    }
-    .resolve()?;
-    set_attrs(ctx, path, wanted)
-}
-
-pub fn chgrp(ctx: &Ctx, path: &str, group: &str) -> HostResult<Outcome> {
-    chown(ctx, path, None, Some(group))
-}
-
-fn set_attrs(ctx: &Ctx, path: &str, wanted: Wanted) -> HostResult<Outcome> {
-    let p = absolute(path)?;
-    let st = stat(&p)?.ok_or_else(|| {
-        HostError::not_found(format!("{path} does not exist"))
-            .with_hint("create it first (fs::write or fs::mkdir)")
-    })?;
-    let ap = plan::plan_attrs(&wanted, &st.attrs());
-    if ap.is_empty() {
-        return Ok(Outcome::ok("as desired"));
-    }
-    check_owner_change(&p, &ap)?;
-    if ctx.mode.is_apply() {
-        apply_attrs(&p, &ap)?;
-    }
-    Ok(Outcome::change(ctx.mode, attr_summary(&ap)))
-}
-
-/// Removes a file, a symlink or an empty directory; `ok` when already absent.
-pub fn remove(ctx: &Ctx, path: &str) -> HostResult<Outcome> {
-    let p = absolute(path)?;
-    let Some(st) = lstat(&p)? else {
-        return Ok(Outcome::ok("already absent"));
-    };
-    if st.kind == Kind::Dir {
-        let empty = std::fs::read_dir(&p)
-            .map_err(|e| HostError::io("cannot list", &p, e))?
-            .next()
-            .is_none();
-        if !empty {
-            return Err(HostError::new(
-                ErrorKind::Conflict,
-                format!("{path} is a directory that is not empty; fs::remove removes files and empty directories only"),
-            )
-            .with_hint("remove its contents first"));
-        }
-    }
-    if ctx.mode.is_apply() {
-        let r = if st.kind == Kind::Dir {
-            std::fs::remove_dir(&p)
-        } else {
-            std::fs::remove_file(&p)
-        };
-        r.map_err(|e| HostError::io("cannot remove", &p, e))?;
-    }
-    Ok(Outcome::change(
-        ctx.mode,
-        format!("remove {}", st.kind.as_str()),
-    ))
+    std::fs::canonicalize(path).map_err(|e| {
+        HostError::not_found(format!(
+            "{} is a symbolic link to {target}, which cannot be followed: {e}",
+            path.display()
+        ))
+        .with_hint("create the file the link points to first, or remove the link")
+    })
 }

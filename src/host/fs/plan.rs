@@ -56,6 +56,42 @@ pub fn plan_attrs(wanted: &Wanted, actual: &Attrs) -> AttrPlan {
     }
 }
 
+/// One change of attributes, applied in the order [`attr_steps`] gives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AttrStep {
+    Mode(FileMode),
+    Owner { uid: Option<u32>, gid: Option<u32> },
+}
+
+/// The order of the changes from `old` to what `p` asks for, such that no
+/// state on the way lets anyone do what neither the old nor the new state
+/// allows: when owner or group change too, the mode first narrows to what
+/// both modes grant, then owner and group change (one `fchown`), then the
+/// mode widens to the new one. So 0660 root:staff -> 0600 root:adm never
+/// lets adm read, and 0600 root:staff -> 0640 root:adm never lets staff read.
+/// `wanted_mode` is the mode the call asked for: set again after `chown`
+/// when it has setuid/setgid bits, which `chown` clears.
+pub fn attr_steps(old: &Attrs, p: &AttrPlan, wanted_mode: Option<FileMode>) -> Vec<AttrStep> {
+    let new_mode = p.mode.map(|(_, m)| m);
+    if p.uid.is_none() && p.gid.is_none() {
+        return new_mode.map(AttrStep::Mode).into_iter().collect();
+    }
+    let mut steps = Vec::new();
+    if let Some(m) = new_mode {
+        let common = FileMode::from_bits(old.mode.bits() & m.bits());
+        if common != old.mode {
+            steps.push(AttrStep::Mode(common));
+        }
+    }
+    steps.push(AttrStep::Owner {
+        uid: p.uid.map(|(_, u)| u),
+        gid: p.gid.map(|(_, g)| g),
+    });
+    let last = new_mode.or(wanted_mode.filter(|m| m.bits() & 0o6000 != 0));
+    steps.extend(last.map(AttrStep::Mode));
+    steps
+}
+
 /// What a file write must do.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum WritePlan {
@@ -206,6 +242,70 @@ mod tests {
             WritePlan::Attrs(p) => assert!(p.mode.is_some()),
             other => panic!("{other:?}"),
         }
+    }
+
+    /// Every state on the way is within the old one or within the new one
+    /// (same owner and group, no bit the other lacks).
+    #[test]
+    fn no_state_on_the_way_is_wider_than_old_and_new() {
+        let modes = [
+            0o000, 0o400, 0o600, 0o640, 0o660, 0o644, 0o540, 0o604, 0o750, 0o4755, 0o2750, 0o777,
+        ];
+        let owners = [(0, 0), (0, 50), (1000, 0), (1000, 50)];
+        let within = |s: &Attrs, t: &Attrs| {
+            (s.uid, s.gid) == (t.uid, t.gid) && s.mode.bits() & !t.mode.bits() == 0
+        };
+        for &m1 in &modes {
+            for &m2 in &modes {
+                for &(u1, g1) in &owners {
+                    for &(u2, g2) in &owners {
+                        let old = attrs(m1, u1, g1);
+                        let new = attrs(m2, u2, g2);
+                        let p = plan_attrs(&want(Some(m2), Some(u2), Some(g2)), &old);
+                        let mut cur = old;
+                        for step in attr_steps(&old, &p, Some(FileMode::from_bits(m2))) {
+                            match step {
+                                AttrStep::Mode(m) => cur.mode = m,
+                                AttrStep::Owner { uid, gid } => {
+                                    cur.uid = uid.unwrap_or(cur.uid);
+                                    cur.gid = gid.unwrap_or(cur.gid);
+                                    // chown clears setuid and setgid.
+                                    cur.mode = FileMode::from_bits(cur.mode.bits() & !0o6000);
+                                }
+                            }
+                            assert!(
+                                within(&cur, &old) || within(&cur, &new),
+                                "{old:?} -> {new:?}: {cur:?} on the way"
+                            );
+                        }
+                        assert_eq!(cur, new, "{old:?} -> {new:?}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_issue_case_narrows_first() {
+        let old = attrs(0o660, 0, 50);
+        let p = plan_attrs(&want(Some(0o600), None, Some(4)), &old);
+        assert_eq!(
+            attr_steps(&old, &p, Some(FileMode::from_bits(0o600))),
+            [
+                AttrStep::Mode(FileMode::from_bits(0o600)),
+                AttrStep::Owner {
+                    uid: None,
+                    gid: Some(4)
+                },
+                AttrStep::Mode(FileMode::from_bits(0o600)),
+            ]
+        );
+        // Mode alone: one chmod.
+        let p = plan_attrs(&want(Some(0o600), None, None), &old);
+        assert_eq!(
+            attr_steps(&old, &p, Some(FileMode::from_bits(0o600))),
+            [AttrStep::Mode(FileMode::from_bits(0o600))]
+        );
     }
 
     #[test]

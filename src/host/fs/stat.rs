@@ -35,6 +35,12 @@ pub struct Stat {
     pub mode: FileMode,
     pub uid: u32,
     pub gid: u32,
+    /// Device and inode: the identity of what was looked at, to tell whether
+    /// what was opened later is still the same thing.
+    pub dev: u64,
+    pub ino: u64,
+    /// The file type in words for messages: `named pipe (FIFO)`, `socket`, …
+    pub what: &'static str,
 }
 
 impl Stat {
@@ -95,23 +101,47 @@ pub struct Attrs {
     pub gid: u32,
 }
 
-fn from_meta(m: &std::fs::Metadata) -> Stat {
-    let ft = m.file_type();
-    let kind = if ft.is_symlink() {
-        Kind::Symlink
-    } else if ft.is_dir() {
-        Kind::Dir
-    } else if ft.is_file() {
-        Kind::File
-    } else {
-        Kind::Other
-    };
+/// Kind and words for the file-type bits of `st_mode`.
+fn file_type(mode: u32) -> (Kind, &'static str) {
+    use nix::libc;
+    match mode & libc::S_IFMT {
+        libc::S_IFREG => (Kind::File, "regular file"),
+        libc::S_IFDIR => (Kind::Dir, "directory"),
+        libc::S_IFLNK => (Kind::Symlink, "symbolic link"),
+        libc::S_IFIFO => (Kind::Other, "named pipe (FIFO)"),
+        libc::S_IFSOCK => (Kind::Other, "socket"),
+        libc::S_IFCHR => (Kind::Other, "character device"),
+        libc::S_IFBLK => (Kind::Other, "block device"),
+        _ => (Kind::Other, "special file"),
+    }
+}
+
+pub(super) fn from_meta(m: &std::fs::Metadata) -> Stat {
+    let (kind, what) = file_type(m.mode());
     Stat {
         kind,
         size: m.len(),
         mode: FileMode::from_bits(m.mode()),
         uid: m.uid(),
         gid: m.gid(),
+        dev: m.dev(),
+        ino: m.ino(),
+        what,
+    }
+}
+
+/// The facts from a `fstat`/`fstatat` result.
+pub(super) fn from_raw(st: &nix::sys::stat::FileStat) -> Stat {
+    let (kind, what) = file_type(st.st_mode);
+    Stat {
+        kind,
+        size: st.st_size as u64,
+        mode: FileMode::from_bits(st.st_mode),
+        uid: st.st_uid,
+        gid: st.st_gid,
+        dev: st.st_dev,
+        ino: st.st_ino,
+        what,
     }
 }
 

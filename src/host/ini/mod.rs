@@ -7,7 +7,7 @@
 
 mod plan;
 
-use super::fs::{self, AttrOpts, Content, WriteOpts};
+use super::fs::{self, Allow, AttrOpts, Content, WriteOpts};
 use super::{Ctx, ErrorKind, HostError, HostResult, Outcome};
 use crate::secret::MASK;
 
@@ -174,33 +174,43 @@ pub fn parse(label: &str, text: &str) -> HostResult<Sections> {
     Ok(out)
 }
 
+/// The text of the INI file at `path`, `None` when it does not exist. A
+/// symbolic link is refused unless `follow`, like anything but a regular file
+/// (before it is opened: a FIFO cannot block).
+fn read_text(path: &str, follow: bool, verb: &str) -> HostResult<Option<String>> {
+    let p = fs::absolute(path)?;
+    let Some(bytes) = fs::open::read_regular(&p, follow, verb)? else {
+        return Ok(None);
+    };
+    String::from_utf8(bytes).map(Some).map_err(|_| {
+        HostError::invalid(format!(
+            "{path} is not UTF-8 text; fs::read reads text files only"
+        ))
+    })
+}
+
 /// The sections of the file at `path`, or `None` when it does not exist.
-pub fn read(path: &str) -> HostResult<Option<Sections>> {
-    match fs::read(path)? {
+/// A symbolic link there is refused unless `follow_symlinks`: an INI file
+/// read by a playbook is usually the credentials file it then writes.
+pub fn read(path: &str, follow_symlinks: bool) -> HostResult<Option<Sections>> {
+    match read_text(path, follow_symlinks, "read an INI file")? {
         None => Ok(None),
         Some(text) => parse(path, &text).map(Some),
     }
 }
 
-/// Byte ranges of every section named `name`: from its header to its last
-/// key line. Comments and blank lines after the last key stay outside, since
-/// they usually introduce the next section.
+/// Writes the edited text `new` over `old` (as a file holding secrets), with
+/// a diff in which secret values are masked.
 fn edit(
     ctx: &Ctx,
     path: &str,
-    old: Option<&str>,
-    new: &str,
+    (old, new): (Option<&str>, &str),
     secrets: &[&str],
-    attrs: &AttrOpts,
+    opts: &WriteOpts,
     what: String,
 ) -> HostResult<Outcome> {
-    let opts = WriteOpts {
-        attrs: attrs.clone(),
-        backup: false,
-        parents: false,
-    };
     // Credentials files hold secrets: a new one is owner-only unless a mode is given.
-    let out = fs::write(ctx, path, Content::secret(new.as_bytes()), &opts)?;
+    let out = fs::write(ctx, path, Content::secret(new.as_bytes()), opts)?;
     if !out.changed() {
         return Ok(Outcome::ok(format!("{what}: as desired")));
     }
@@ -225,15 +235,16 @@ fn edit(
 }
 
 /// Upserts section `name` with exactly `entries`, keeping every other byte.
+/// The file counts as holding secrets (see [`fs::write`]), whatever the values.
 pub fn set_section(
     ctx: &Ctx,
     path: &str,
     name: &str,
     entries: &Entries,
     attrs: &AttrOpts,
+    allow: Allow,
 ) -> HostResult<Outcome> {
-    fs::absolute(path)?;
-    let old = fs::read(path)?;
+    let old = read_text(path, allow.follow_symlinks, "write")?;
     let text = old.as_deref().unwrap_or("");
     let (new, existed) = plan_set(path, text, name, entries)?;
     let verb = if existed { "replace" } else { "add" };
@@ -242,21 +253,24 @@ pub fn set_section(
         .filter(|(_, v)| v.secret)
         .map(|(_, v)| v.text.as_str())
         .collect();
+    let opts = WriteOpts {
+        attrs: attrs.clone(),
+        allow,
+        ..Default::default()
+    };
     edit(
         ctx,
         path,
-        old.as_deref(),
-        &new,
+        (old.as_deref(), &new),
         &secrets,
-        attrs,
+        &opts,
         format!("{verb} section [{name}]"),
     )
 }
 
 /// Removes section `name`; `ok` when the file or the section is absent.
-pub fn remove_section(ctx: &Ctx, path: &str, name: &str) -> HostResult<Outcome> {
-    fs::absolute(path)?;
-    let Some(text) = fs::read(path)? else {
+pub fn remove_section(ctx: &Ctx, path: &str, name: &str, allow: Allow) -> HostResult<Outcome> {
+    let Some(text) = read_text(path, allow.follow_symlinks, "write")? else {
         validate_name("section", name)?;
         return Ok(Outcome::ok("file absent"));
     };
@@ -264,13 +278,16 @@ pub fn remove_section(ctx: &Ctx, path: &str, name: &str) -> HostResult<Outcome> 
     if new == text {
         return Ok(Outcome::ok(format!("section [{name}] absent")));
     }
+    let opts = WriteOpts {
+        allow,
+        ..Default::default()
+    };
     edit(
         ctx,
         path,
-        Some(&text),
-        &new,
+        (Some(&text), &new),
         &[],
-        &AttrOpts::default(),
+        &opts,
         format!("remove section [{name}]"),
     )
 }
