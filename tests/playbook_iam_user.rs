@@ -384,3 +384,43 @@ fn restarting_the_agent_without_a_terminal_needs_yes() {
     );
     assert!(addon_sees().contains("alation_auth"));
 }
+
+/// Issue 18, end to end: with the credentials file replaced by a link to a
+/// decoy (standing in for /etc/shadow), the all-in-one playbook stops in its
+/// first step, before any IAM change (no policy, user or key is made), with an
+/// error naming the link and the fix, in check mode with --diff as in apply
+/// mode. The decoy is untouched and nothing of it is printed.
+#[test]
+fn a_credentials_file_that_is_a_symbolic_link_stops_the_run_before_any_change() {
+    let Some(_g) = agent_host() else { return };
+    let elsewhere = tempfile::tempdir().unwrap();
+    let decoy = elsewhere.path().join("decoy-shadow");
+    let text = "root:$6$decoyhash:19000:0:99999:7:::\n[alation_auth]\naws_access_key_id = AKIADECOYDECOY000001\naws_secret_access_key = decoy-secret-value-0001\n";
+    std::fs::write(&decoy, text).unwrap();
+    let ino = std::fs::metadata(&decoy).unwrap().ino();
+    std::fs::create_dir_all(CRED_DIR).unwrap();
+    std::os::unix::fs::symlink(&decoy, CRED_FILE).unwrap();
+    let before = world();
+    let arch = format!("addon_archive={}", archive(OLD));
+    for extra in [vec!["--check", "--diff"], vec![]] {
+        let mut args = vec!["--set", arch.as_str()];
+        args.extend(extra);
+        let run = playbook(&args);
+        let all = run.all();
+        assert_eq!(run.code, 1, "{all}");
+        assert!(
+            all.contains(&format!(
+                "{CRED_FILE} is a symbolic link to {}",
+                decoy.display()
+            )) && all.contains("follow_symlinks: true"),
+            "{all}"
+        );
+        for leak in ["decoyhash", "AKIADECOY", "decoy-secret-value"] {
+            assert!(!all.contains(leak), "{leak} printed:\n{all}");
+        }
+        assert_eq!(world(), before, "the refused run changed something");
+    }
+    assert_eq!(std::fs::read_to_string(&decoy).unwrap(), text);
+    assert_eq!(std::fs::metadata(&decoy).unwrap().ino(), ino);
+    std::fs::remove_file(CRED_FILE).unwrap();
+}

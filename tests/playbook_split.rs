@@ -9,7 +9,7 @@ mod common;
 use common::agent::*;
 
 use std::io::Write;
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -605,4 +605,89 @@ fn a_key_given_by_hand_that_does_not_verify_gives_the_old_key_back() {
     let meta = std::fs::metadata(CRED_FILE).unwrap();
     assert_eq!(std::os::unix::fs::MetadataExt::mode(&meta) & 0o7777, 0o540);
     assert!(!run.all().contains(new_secret.trim()) && !run.all().contains(&old_secret));
+}
+
+/// A decoy for /etc/shadow with a credentials-like tail, so a run that read it
+/// would find a profile in it; `(content, mode, uid, gid, inode)`.
+fn decoy_in(dir: &Path) -> (PathBuf, (Vec<u8>, u32, u32, u32, u64)) {
+    let decoy = dir.join("decoy-shadow");
+    std::fs::write(
+        &decoy,
+        "root:$6$decoyhash:19000:0:99999:7:::\n[alation_auth]\naws_access_key_id = AKIADECOYDECOY000001\naws_secret_access_key = decoy-secret-value-0001\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&decoy, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let m = std::fs::metadata(&decoy).unwrap();
+    let snap = (
+        std::fs::read(&decoy).unwrap(),
+        m.mode() & 0o7777,
+        m.uid(),
+        m.gid(),
+        m.ino(),
+    );
+    (decoy, snap)
+}
+
+/// Issue 18, end to end: the Agent's credentials file replaced by a link to a
+/// decoy. agent-setup stops in its first step, before any change, with an
+/// error naming the file, the link's target and the fix; the decoy is
+/// untouched and nothing of it is printed, with --check --diff as well.
+#[test]
+fn agent_setup_refuses_a_credentials_file_that_is_a_symbolic_link() {
+    let Some(_g) = agent_host() else { return };
+    let elsewhere = tempfile::tempdir().unwrap();
+    let (decoy, snap) = decoy_in(elsewhere.path());
+    std::fs::create_dir_all(CRED_DIR).unwrap();
+    std::fs::set_permissions(CRED_DIR, std::fs::Permissions::from_mode(0o750)).unwrap();
+    std::os::unix::fs::symlink(&decoy, CRED_FILE).unwrap();
+    let before = world();
+    let secret = "e2e-secret-value-never-shown";
+    for check in [true, false] {
+        let mut extra = vec![
+            "--set",
+            "access_key_id=AKIAE2EE2EE2EE2EE2E1",
+            "--set",
+            "region=us-east-1",
+        ];
+        if check {
+            extra.extend(["--check", "--diff"]);
+        }
+        let run = agent_setup_with(&extra, |c| {
+            c.env("RUNBOOK_ACCESS_KEY_SECRET", secret);
+        });
+        let all = run.all();
+        assert_eq!(run.code, 1, "{all}");
+        let link = format!("{CRED_FILE} is a symbolic link to {}", decoy.display());
+        for expected in [
+            link.as_str(),
+            "follow_symlinks: true",
+            "rm /etc/hydra/auth/.aws/credentials",
+        ] {
+            assert!(all.contains(expected), "missing {expected:?} in:\n{all}");
+        }
+        for leak in ["decoyhash", "AKIADECOY", "decoy-secret-value", secret] {
+            assert!(!all.contains(leak), "{leak} printed:\n{all}");
+        }
+        assert!(!all.contains("kratos addons"), "a later step ran:\n{all}");
+        assert_eq!(world(), before, "the refused run changed something");
+    }
+    let m = std::fs::metadata(&decoy).unwrap();
+    assert_eq!(
+        (
+            std::fs::read(&decoy).unwrap(),
+            m.mode() & 0o7777,
+            m.uid(),
+            m.gid(),
+            m.ino()
+        ),
+        snap,
+        "the decoy changed"
+    );
+    assert!(
+        std::fs::symlink_metadata(CRED_FILE)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    std::fs::remove_file(CRED_FILE).unwrap();
 }
