@@ -756,6 +756,75 @@ fn chmod_chown_chgrp_and_mkdir_refuse_a_symlink() {
 }
 
 #[test]
+fn a_secret_is_not_written_into_a_folder_others_can_change() {
+    let d = tempfile::tempdir().unwrap();
+    let mk = |name: &str, mode: u32, uid: u32| {
+        let p = d.path().join(name);
+        std::fs::create_dir(&p).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).unwrap();
+        std::os::unix::fs::chown(&p, Some(uid), None).unwrap();
+        p
+    };
+    let secret = |dir: &Path| {
+        fs::write(
+            &apply(),
+            &s(&dir.join("credentials")),
+            Content::secret(b"hunter2"),
+            &WriteOpts::default(),
+        )
+    };
+    for (dir, why) in [
+        (mk("open", 0o777, 0), "writable by others"),
+        (mk("group", 0o770, 0), "writable by its group"),
+        (mk("theirs", 0o755, 65534), "belongs to nobody"),
+    ] {
+        let e = secret(&dir).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Conflict, "{}", e.message);
+        assert!(
+            e.message.contains(&s(&dir)) && e.message.contains(why),
+            "{}",
+            e.message
+        );
+        assert!(e.hint.is_some());
+        assert!(!dir.join("credentials").exists());
+        // Content that is no secret may still go there.
+        fs::write(
+            &apply(),
+            &s(&dir.join("notes")),
+            Content::plain(b"x"),
+            &WriteOpts::default(),
+        )
+        .unwrap();
+    }
+    // Deeper down is no better: a folder of the chain that others can change.
+    let inner = d.path().join("open/inner");
+    std::fs::create_dir(&inner).unwrap();
+    std::fs::set_permissions(&inner, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let e = secret(&inner).unwrap_err();
+    assert!(
+        e.message.contains(&s(&d.path().join("open"))),
+        "{}",
+        e.message
+    );
+
+    // A sticky folder of root's (like /tmp) is fine: others cannot rename what is ours.
+    let sticky = mk("sticky", 0o1777, 0);
+    assert_eq!(secret(&sticky).unwrap().status, Status::Changed);
+
+    // The file's folder itself may not be a link.
+    let real = mk("real", 0o700, 0);
+    let linked = d.path().join("linked");
+    std::os::unix::fs::symlink(&real, &linked).unwrap();
+    let e = secret(&linked).unwrap_err();
+    assert!(
+        e.message.contains(&s(&linked)) && e.message.contains("symbolic link"),
+        "{}",
+        e.message
+    );
+    assert!(!real.join("credentials").exists());
+}
+
+#[test]
 fn fifos_and_other_special_files_are_refused_without_blocking() {
     let d = tempfile::tempdir().unwrap();
     let fifo = d.path().join("credentials");

@@ -9,8 +9,9 @@
 //! `follow_symlinks: true`: a link where a file or folder is changed is
 //! refused, files are opened relative to their folder's descriptor with
 //! `O_NOFOLLOW`, and mode and owner are changed on the descriptor
-//! (see [`open`]). Anything but a regular file is refused before it is
-//! opened, so a FIFO cannot block a run.
+//! (see [`open`]). A file holding a secret is only written into folders
+//! nobody else can change ([`trust`]). Anything but a regular file is refused
+//! before it is opened, so a FIFO cannot block a run.
 
 pub mod atomic;
 mod attrs;
@@ -22,6 +23,7 @@ mod path;
 mod perm;
 pub mod plan;
 mod stat;
+pub mod trust;
 mod write;
 
 use std::path::{Path, PathBuf};

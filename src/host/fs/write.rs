@@ -6,10 +6,10 @@ use nix::unistd::geteuid;
 
 use super::atomic::{self, split};
 use super::open::Dir;
-use super::plan::{self, AttrPlan, WritePlan};
+use super::plan::{self, AttrPlan, Wanted, WritePlan};
 use super::{
     Content, DEFAULT_FILE_MODE, DEFAULT_SECRET_FILE_MODE, WriteOpts, absolute, attr_summary, attrs,
-    check_owner_change, destination, diff, dir::create_parents, missing_dir_error,
+    check_owner_change, destination, diff, dir::create_parents, missing_dir_error, trust,
 };
 use crate::host::{Ctx, HostError, HostResult, Outcome};
 
@@ -20,23 +20,36 @@ struct Dest {
     name: String,
 }
 
-/// The checks that need no content: the link at `path`.
-fn destination_of(path: &str, opts: &WriteOpts) -> HostResult<Dest> {
+/// The checks that need no content: the link at `path`, and
+/// for a secret the folders on the way.
+fn destination_of(path: &str, secret: bool, asked: &Wanted, opts: &WriteOpts) -> HostResult<Dest> {
     let requested = absolute(path)?;
     let follow = opts.allow.follow_symlinks;
     let p = destination(&requested, follow, "write")?;
     let (dir, name) = split(&p)?;
+    if secret {
+        trust::check_secret_dir(&dir, asked.uid, follow)?;
+        if p != requested
+            && let Some(link_dir) = requested.parent()
+        {
+            // The folder holding the followed link decides where it points.
+            trust::check_secret_dir(link_dir, asked.uid, true)?;
+        }
+    }
     Ok(Dest { path: p, dir, name })
 }
 
 /// Writes `content` atomically unless content, mode and owner already match.
 ///
 /// The path itself is written, never a link's target (unless
-/// `follow_symlinks`); a FIFO or device there is refused before it is opened.
+/// `follow_symlinks`); a FIFO or device there is refused before it is opened;
+/// a secret goes only into folders nobody else can change ([`trust`]).
 pub fn write(ctx: &Ctx, path: &str, content: Content, opts: &WriteOpts) -> HostResult<Outcome> {
     let asked = opts.attrs.resolve()?;
-    let Dest { path: p, dir, name } = destination_of(path, opts)?;
-    let d = Dir::open(&dir, false)?;
+    let Dest { path: p, dir, name } = destination_of(path, content.secret, &asked, opts)?;
+    let follow = opts.allow.follow_symlinks;
+    let nofollow = content.secret && !follow;
+    let d = Dir::open(&dir, nofollow)?;
     if ctx.mode.is_apply()
         && let Some(d) = &d
     {
@@ -113,7 +126,7 @@ pub fn write(ctx: &Ctx, path: &str, content: Content, opts: &WriteOpts) -> HostR
             if ctx.mode.is_apply() {
                 let d = match d {
                     Some(d) => d,
-                    None => open_created(&p, &dir)?,
+                    None => open_created(&p, &dir, nofollow)?,
                 };
                 atomic::write_in(&d, &name, content.bytes, mode, wanted.uid, wanted.gid)?;
             }
@@ -161,7 +174,7 @@ pub fn write(ctx: &Ctx, path: &str, content: Content, opts: &WriteOpts) -> HostR
 }
 
 /// Creates the missing folders of `dir` (`parents: true`) and opens it.
-fn open_created(p: &Path, dir: &Path) -> HostResult<Dir> {
+fn open_created(p: &Path, dir: &Path, nofollow: bool) -> HostResult<Dir> {
     create_parents(dir)?;
-    Dir::open(dir, false)?.ok_or_else(|| missing_dir_error(p, dir))
+    Dir::open(dir, nofollow)?.ok_or_else(|| missing_dir_error(p, dir))
 }
