@@ -237,6 +237,7 @@ fn follow_symlinks_writes_the_target_and_keeps_the_link() {
     std::os::unix::fs::symlink(&real, &link).unwrap();
     let follow = Allow {
         follow_symlinks: true,
+        ..Default::default()
     };
     for content in [Content::plain(b"new"), Content::secret(b"hunter2")] {
         fs::write(
@@ -924,6 +925,95 @@ fn a_writer_killed_mid_write_leaves_no_temp_file() {
     );
     assert!(temp_files(d.path()).is_empty());
     assert!(!f.exists());
+}
+
+#[test]
+fn special_mode_bits_need_to_be_asked_for() {
+    let d = tempfile::tempdir().unwrap();
+    let f = d.path().join("f");
+    for mode in ["7777", "4755", "2640", "1600"] {
+        let special = WriteOpts {
+            allow: Allow {
+                special_bits: true,
+                ..Default::default()
+            },
+            ..with_mode(mode)
+        };
+        fs::write(
+            &apply(),
+            &s(&d.path().join("asked")),
+            Content::plain(b"x"),
+            &special,
+        )
+        .unwrap();
+        assert_eq!(
+            mode_of(&d.path().join("asked")),
+            u32::from_str_radix(mode, 8).unwrap()
+        );
+        let e = fs::write(&apply(), &s(&f), Content::plain(b"x"), &with_mode(mode)).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::InvalidInput, "{}", e.message);
+        assert!(
+            e.message.contains(&format!("'{mode}'")) && e.message.contains("special_bits: true"),
+            "{}",
+            e.message
+        );
+    }
+    assert!(!f.exists());
+    std::fs::write(&f, "x").unwrap();
+    assert!(fs::chmod(&apply(), &s(&f), "4755", Allow::default()).is_err());
+    let special = Allow {
+        special_bits: true,
+        ..Default::default()
+    };
+    fs::chmod(&apply(), &s(&f), "4755", special).unwrap();
+    assert_eq!(mode_of(&f), 0o4755);
+    // Folders: setgid and sticky are everyday modes (2775, 1777); setuid is not.
+    let mk = |m: &str| {
+        fs::mkdir(
+            &apply(),
+            &s(&d.path().join(format!("d{m}"))),
+            &MkdirOpts {
+                attrs: AttrOpts {
+                    mode: Some(m.into()),
+                    ..Default::default()
+                },
+                ..Default::default()
+            },
+        )
+    };
+    mk("2750").unwrap();
+    mk("1777").unwrap();
+    assert!(mk("4755").is_err());
+}
+
+#[test]
+fn a_secret_into_a_file_others_may_read_narrows_its_mode() {
+    let d = tempfile::tempdir().unwrap();
+    let f = d.path().join("key");
+    std::fs::write(&f, "old").unwrap();
+    std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let o = fs::write(
+        &apply(),
+        &s(&f),
+        Content::secret(b"hunter2"),
+        &WriteOpts::default(),
+    )
+    .unwrap();
+    assert_eq!(mode_of(&f), 0o640, "{}", o.summary);
+    assert!(o.summary.contains("0644 -> 0640"), "{}", o.summary);
+    // Same content, still too wide: fixed in place.
+    std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o604)).unwrap();
+    let o = fs::write(
+        &apply(),
+        &s(&f),
+        Content::secret(b"hunter2"),
+        &WriteOpts::default(),
+    )
+    .unwrap();
+    assert_eq!((o.status, mode_of(&f)), (Status::Changed, 0o600));
+    // A mode given by the call wins, as always.
+    fs::write(&apply(), &s(&f), Content::secret(b"x"), &with_mode("644")).unwrap();
+    assert_eq!(mode_of(&f), 0o644);
 }
 
 #[test]

@@ -38,9 +38,11 @@ fn key(id: &str, secret: &str) -> Entries {
     ]
 }
 
+/// A credentials file as the AWS CLI leaves it: mode 0600.
 fn file(dir: &Path, text: &str) -> String {
     let p = dir.join("credentials");
     std::fs::write(&p, text).unwrap();
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
     p.display().to_string()
 }
 
@@ -113,6 +115,26 @@ fn existing_formatting_is_kept_when_values_already_match() {
     )
     .unwrap();
     assert_eq!(o.status, Status::Ok);
+    assert_eq!(std::fs::read_to_string(&p).unwrap(), CREDENTIALS);
+
+    // Readable by others, no mode asked for: only their access goes.
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let o = ini::set_section(
+        &apply(),
+        &p,
+        "default",
+        &key("AKIADEFAULT", "sdefault"),
+        &AttrOpts::default(),
+        Allow::default(),
+    )
+    .unwrap();
+    assert_eq!(o.status, Status::Changed);
+    assert!(
+        o.summary
+            .starts_with("mode 0644 -> 0640 (nothing for others"),
+        "{}",
+        o.summary
+    );
     assert_eq!(std::fs::read_to_string(&p).unwrap(), CREDENTIALS);
 }
 

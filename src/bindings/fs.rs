@@ -14,16 +14,24 @@ use super::unknown::{path_field, unknown_report};
 use crate::host::fs::{self, Allow, AttrOpts, Content, MkdirOpts, WriteOpts};
 use crate::host::{ErrorKind, HostResult, Outcome, Planned, Unknown, users};
 
-const WRITE_OPTS: [&str; 6] = [
+const WRITE_OPTS: [&str; 7] = [
     "mode",
     "owner",
     "group",
     "backup",
     "parents",
     "follow_symlinks",
+    "special_bits",
 ];
-const MKDIR_OPTS: [&str; 5] = ["mode", "owner", "group", "parents", "follow_symlinks"];
-const CHMOD_OPTS: [&str; 1] = ["follow_symlinks"];
+const MKDIR_OPTS: [&str; 6] = [
+    "mode",
+    "owner",
+    "group",
+    "parents",
+    "follow_symlinks",
+    "special_bits",
+];
+const CHMOD_OPTS: [&str; 2] = ["follow_symlinks", "special_bits"];
 const CHOWN_OPTS: [&str; 1] = ["follow_symlinks"];
 
 fn attr_opts(opts: &Map) -> RhaiResult<AttrOpts> {
@@ -34,10 +42,11 @@ fn attr_opts(opts: &Map) -> RhaiResult<AttrOpts> {
     })
 }
 
-/// `follow_symlinks` (false unless given).
+/// `follow_symlinks` and `special_bits` (both false unless given).
 pub fn allow_opts(opts: &Map) -> RhaiResult<Allow> {
     Ok(Allow {
         follow_symlinks: opt_bool(opts, "follow_symlinks")?.unwrap_or(false),
+        special_bits: opt_bool(opts, "special_bits")?.unwrap_or(false),
     })
 }
 
@@ -181,9 +190,10 @@ pub fn module(env: &Rc<Env>) -> Module {
         &[
             "/// Ensures a directory exists with the given attributes (mode 0755 when created",
             "/// without one). Options: `mode` (`\"750\"`), `owner`, `group` (names or ids),",
-            "/// `parents` (create missing parents), `follow_symlinks`.",
+            "/// `parents` (create missing parents), `follow_symlinks`, `special_bits`.",
             "/// A symbolic link at `path` is refused unless `follow_symlinks: true` (then the folder",
-            "/// it points to is changed).",
+            "/// it points to is changed). Setgid and sticky bits (`\"2750\"`, `\"1777\"`) are fine on",
+            "/// a folder; setuid needs `special_bits: true`.",
             "///",
             "/// `fs::mkdir(\"/etc/hydra/auth/.aws\", #{mode: \"750\", group: \"alationdocker\"})`",
         ],
@@ -199,14 +209,16 @@ pub fn module(env: &Rc<Env>) -> Module {
             "/// Writes `content` (a string or a Secret) atomically; no write when content,",
             "/// mode and owner already match. Options: `mode`, `owner`, `group`,",
             "/// `backup` (keep `<name>.<timestamp>.bak`), `parents` (create missing directories),",
-            "/// `follow_symlinks`.",
-            "/// A new file gets mode 0644, or 0600 when the content is a Secret.",
+            "/// `follow_symlinks`, `special_bits`.",
+            "/// A new file gets mode 0644, or 0600 when the content is a Secret; a Secret written",
+            "/// without `mode` into a file others may read takes their access away (group bits stay).",
             "///",
             "/// Safety: `path` itself is replaced, never the target of a symbolic link there: a link",
             "/// is refused unless `follow_symlinks: true` (then the file it points to is written).",
             "/// A FIFO, socket or device at `path` is refused. A Secret is only written into a folder",
             "/// that nobody but root, you or the file's owner can change (every folder from `/` down",
             "/// not writable by group or others unless sticky, the file's folder not a link).",
+            "/// Setuid, setgid and sticky bits in `mode` need `special_bits: true`.",
         ],
         &["path: &str", "content: Dynamic", "opts: Map", "Map"],
         move |path: Dynamic, content: Dynamic, opts: &Map| write(&e, path, content, opts),
@@ -217,9 +229,9 @@ pub fn module(env: &Rc<Env>) -> Module {
         &mut m,
         "chmod",
         &[
-            "/// Sets the mode of `path`, given as octal digits: `\"540\"` or `\"0540\"`. Option:",
+            "/// Sets the mode of `path`, given as octal digits: `\"540\"` or `\"0540\"`. Options:",
             "/// `follow_symlinks` (a symbolic link at `path` is refused unless true; then the file it",
-            "/// points to changes).",
+            "/// points to changes), `special_bits` (setuid, setgid or sticky on a file; setuid on a folder).",
         ],
         &["path: &str", "mode: &str", "opts: Map", "Map"],
         move |path: Dynamic, mode: ImmutableString, opts: &Map| {

@@ -45,7 +45,7 @@ fn set_section(env: &Env, path: Dynamic, name: &str, map: &Map, opts: &Map) -> R
     check_opts(
         opts,
         "ini::set_section",
-        &["mode", "owner", "group", "follow_symlinks"],
+        &["mode", "owner", "group", "follow_symlinks", "special_bits"],
     )?;
     let allow = allow_opts(opts)?;
     let attrs = AttrOpts {
@@ -114,12 +114,12 @@ pub fn module(env: &Rc<Env>) -> Module {
             "/// Sets section `name` of the INI file at `path` to exactly the keys of `map`",
             "/// (values may be Secrets); keys not in `map` are removed, every other byte of the",
             "/// file stays as it is. Written atomically. Options: `mode`, `owner`, `group`",
-            "/// (a new file is 0600 unless `mode` says otherwise), `follow_symlinks`.",
+            "/// (a new file is 0600 unless `mode` says otherwise), `follow_symlinks`, `special_bits`.",
             "/// Keys are written in the map's order, which in Rhai is alphabetical.",
             "///",
             "/// The file counts as holding secrets: it is written like a Secret by `fs::write` (no",
             "/// symbolic link at `path` unless `follow_symlinks: true`, only into folders nobody else",
-            "/// can change, no FIFO), also in check mode.",
+            "/// can change, no FIFO, nothing for others when no `mode` is given), also in check mode.",
             "///",
             "/// `ini::set_section(path, \"alation_auth\", #{aws_access_key_id: id, aws_secret_access_key: key},",
             "/// #{mode: \"540\", group: \"alationdocker\"})`",

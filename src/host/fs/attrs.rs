@@ -5,7 +5,7 @@ use super::atomic::split;
 use super::open::{Dir, Handle};
 use super::plan::{self, AttrPlan, AttrStep, Wanted};
 use super::{
-    Allow, AttrOpts, Attrs, FileMode, absolute, attr_summary, check_owner_change, destination,
+    Allow, AttrOpts, Attrs, FileMode, Kind, absolute, attr_summary, check_owner_change, destination,
 };
 use crate::host::{Ctx, HostError, HostResult, Outcome};
 
@@ -71,6 +71,9 @@ fn set_attrs(
     let (dir, name) = split(&p)?;
     let d = Dir::open(&dir, false)?.ok_or_else(missing)?;
     let h = d.open_any(&name, verb)?.ok_or_else(missing)?;
+    if let Some(m) = wanted.mode {
+        m.check_special(h.stat.kind == Kind::Dir, allow.special_bits)?;
+    }
     let old = h.stat.attrs();
     let ap = plan::plan_attrs(&wanted, &old);
     if ap.is_empty() {

@@ -29,6 +29,9 @@ pub(super) fn create_parents(dir: &Path) -> HostResult<()> {
 /// Creates a directory, or fixes its mode and ownership.
 pub fn mkdir(ctx: &Ctx, path: &str, opts: &MkdirOpts) -> HostResult<Outcome> {
     let wanted = opts.attrs.resolve()?;
+    if let Some(m) = wanted.mode {
+        m.check_special(true, opts.allow.special_bits)?;
+    }
     let p = destination(&absolute(path)?, opts.allow.follow_symlinks, VERB)?;
     let (parent, name) = split(&p)?;
     let d = Dir::open(&parent, false)?;

@@ -102,6 +102,8 @@ pub struct Allow {
     /// Act on what a symbolic link points to (at the path, and for a secret
     /// also its folder) instead of refusing the link.
     pub follow_symlinks: bool,
+    /// Accept setuid, setgid and sticky bits in a mode (see [`FileMode::check_special`]).
+    pub special_bits: bool,
 }
 
 #[derive(Clone, Debug, Default)]

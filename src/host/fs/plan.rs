@@ -92,6 +92,21 @@ pub fn attr_steps(old: &Attrs, p: &AttrPlan, wanted_mode: Option<FileMode>) -> V
     steps
 }
 
+/// For content holding a secret written without a mode: the existing mode
+/// without anything for others (a group is how a service reads it, so group
+/// bits stay). Any other call is left as it is.
+pub fn narrowed_for_secret(wanted: &Wanted, secret: bool, actual: &Attrs) -> Wanted {
+    let bits = actual.mode.bits();
+    if secret && wanted.mode.is_none() && bits & 0o007 != 0 {
+        Wanted {
+            mode: Some(FileMode::from_bits(bits & !0o007)),
+            ..*wanted
+        }
+    } else {
+        *wanted
+    }
+}
+
 /// What a file write must do.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum WritePlan {
@@ -305,6 +320,22 @@ mod tests {
         assert_eq!(
             attr_steps(&old, &p, Some(FileMode::from_bits(0o600))),
             [AttrStep::Mode(FileMode::from_bits(0o600))]
+        );
+    }
+
+    #[test]
+    fn a_secret_without_a_mode_loses_what_others_may_do() {
+        let w = narrowed_for_secret(&Wanted::default(), true, &attrs(0o644, 0, 0));
+        assert_eq!(w.mode, Some(FileMode::from_bits(0o640)));
+        let w = narrowed_for_secret(&Wanted::default(), true, &attrs(0o640, 0, 0));
+        assert_eq!(w.mode, None, "no others bits: nothing to narrow");
+        let w = narrowed_for_secret(&Wanted::default(), false, &attrs(0o644, 0, 0));
+        assert_eq!(w.mode, None, "not a secret");
+        let w = narrowed_for_secret(&want(Some(0o644), None, None), true, &attrs(0o600, 0, 0));
+        assert_eq!(
+            w.mode,
+            Some(FileMode::from_bits(0o644)),
+            "an asked mode wins"
         );
     }
 

@@ -13,6 +13,9 @@ use super::{
 };
 use crate::host::{Ctx, HostError, HostResult, Outcome};
 
+/// Said when a secret's file lost what others could do (no mode was given).
+const NARROWED: &str = " (nothing for others: it holds a secret)";
+
 /// Where a write goes: the file, its folder and its name there.
 struct Dest {
     path: PathBuf,
@@ -20,10 +23,13 @@ struct Dest {
     name: String,
 }
 
-/// The checks that need no content: the link at `path`, and
+/// The checks that need no content: special bits, the link at `path`, and
 /// for a secret the folders on the way.
 fn destination_of(path: &str, secret: bool, asked: &Wanted, opts: &WriteOpts) -> HostResult<Dest> {
     let requested = absolute(path)?;
+    if let Some(m) = asked.mode {
+        m.check_special(false, opts.allow.special_bits)?;
+    }
     let follow = opts.allow.follow_symlinks;
     let p = destination(&requested, follow, "write")?;
     let (dir, name) = split(&p)?;
@@ -63,7 +69,15 @@ pub fn write(ctx: &Ctx, path: &str, content: Content, opts: &WriteOpts) -> HostR
     };
     let old = existing.as_ref().map(|h| h.read_all()).transpose()?;
     let actual = existing.as_ref().map(|h| h.stat.attrs());
-    let wanted = asked;
+    let wanted = match &actual {
+        Some(a) => plan::narrowed_for_secret(&asked, content.secret, a),
+        None => asked,
+    };
+    let note = if wanted.mode != asked.mode {
+        NARROWED
+    } else {
+        ""
+    };
     let default_mode = if content.secret {
         DEFAULT_SECRET_FILE_MODE
     } else {
@@ -97,7 +111,10 @@ pub fn write(ctx: &Ctx, path: &str, content: Content, opts: &WriteOpts) -> HostR
             {
                 attrs::apply(h, a, &ap, wanted.mode)?;
             }
-            Ok(Outcome::change(ctx.mode, attr_summary(&ap)))
+            Ok(Outcome::change(
+                ctx.mode,
+                format!("{}{note}", attr_summary(&ap)),
+            ))
         }
         WritePlan::Create { mode } => {
             if d.is_none() && !opts.parents {
@@ -152,7 +169,7 @@ pub fn write(ctx: &Ctx, path: &str, content: Content, opts: &WriteOpts) -> HostR
                 content.bytes.len()
             );
             if !ap.is_empty() {
-                summary.push_str(&format!(", {}", attr_summary(&ap)));
+                summary.push_str(&format!(", {}{note}", attr_summary(&ap)));
             }
             let backup = opts.backup.then(|| atomic::backup_name(&name));
             if let Some(b) = &backup {
