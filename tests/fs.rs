@@ -873,6 +873,15 @@ fn fifos_and_other_special_files_are_refused_without_blocking() {
 }
 
 #[test]
+fn binary_files_are_named_as_not_text() {
+    let d = tempfile::tempdir().unwrap();
+    let f = d.path().join("blob");
+    std::fs::write(&f, [0x7f, b'E', b'L', b'F', 0xff, 0xfe, 0]).unwrap();
+    let e = fs::read(&s(&f)).unwrap_err();
+    assert!(e.message.contains("is not text"), "{}", e.message);
+}
+
+#[test]
 fn stale_temp_files_of_any_file_in_the_folder_go_at_the_next_write() {
     let d = tempfile::tempdir().unwrap();
     // A pid that no longer runs: a child that has exited.

@@ -370,6 +370,47 @@ fn a_fifo_is_refused_without_blocking_also_in_check_mode() {
     assert!(read.unwrap_err().message.contains("FIFO"));
 }
 
+#[test]
+fn a_byte_order_mark_and_a_binary_file_get_messages_that_say_so() {
+    let d = tempfile::tempdir().unwrap();
+    let p = file(d.path(), &format!("\u{feff}{CREDENTIALS}"));
+    let e = ini::read(&p, false).unwrap_err();
+    assert!(e.message.contains("byte-order mark"), "{}", e.message);
+    assert!(e.message.contains("AWS SDKs"), "{}", e.message);
+    assert!(!e.message.contains("not a valid INI line"), "{}", e.message);
+    assert!(e.hint.unwrap().contains("sed"));
+    let e = ini::set_section(
+        &apply(),
+        &p,
+        "x",
+        &key("A", "B"),
+        &AttrOpts::default(),
+        Allow::default(),
+    )
+    .unwrap_err();
+    assert!(e.message.contains("byte-order mark"), "{}", e.message);
+    assert!(std::fs::read_to_string(&p).unwrap().starts_with('\u{feff}'));
+
+    let bin = d.path().join("blob");
+    std::fs::write(&bin, [0x7f, b'E', b'L', b'F', 2, 1, 1, 0, 0xff, 0xfe]).unwrap();
+    let b = bin.display().to_string();
+    for e in [
+        ini::read(&b, false).unwrap_err(),
+        ini::set_section(
+            &apply(),
+            &b,
+            "x",
+            &key("A", "B"),
+            &AttrOpts::default(),
+            Allow::default(),
+        )
+        .unwrap_err(),
+    ] {
+        assert!(e.message.contains("is not a text file"), "{}", e.message);
+        assert!(!e.message.contains("fs::read"), "{}", e.message);
+    }
+}
+
 /// The probe's case through the CLI: `--check --diff` of a playbook-style
 /// `ini::set_section` on a link to a shadow file printed the password hashes.
 #[test]

@@ -79,7 +79,7 @@ pub fn module(env: &Rc<Env>) -> Module {
             "/// `*password*`, `*token*`) are Secrets. A file that does not parse is an error with file:line.",
             "/// A symbolic link at `path` is refused unless `follow_symlinks: true` (an INI file a",
             "/// playbook reads is usually the credentials file it writes next); so is anything but a",
-            "/// regular file.",
+            "/// regular text file, and a file starting with a byte-order mark (the AWS SDKs refuse it).",
         ],
         &["path: &str", "opts: Map", "Map"],
         move |path: ImmutableString, opts: &Map| -> RhaiResult<Dynamic> {

@@ -153,9 +153,10 @@ pub fn read(path: &str) -> HostResult<Option<String>> {
     let Some(bytes) = open::read_regular(&p, true, "read")? else {
         return Ok(None);
     };
-    String::from_utf8(bytes).map(Some).map_err(|_| {
+    String::from_utf8(bytes).map(Some).map_err(|e| {
         HostError::invalid(format!(
-            "{path} is not UTF-8 text; fs::read reads text files only"
+            "{path} is not text (byte {} is not UTF-8; a binary file?): fs::read reads text files only",
+            e.utf8_error().valid_up_to()
         ))
     })
 }

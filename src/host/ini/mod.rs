@@ -138,8 +138,24 @@ fn malformed(label: &str, line: usize, why: &str) -> HostError {
     ))
 }
 
+/// A UTF-8 byte-order mark makes botocore (configparser) and the AWS SDK for
+/// Rust fail on the first line ("Expected a profile definition"), so it is
+/// refused with what it is, rather than as a bad first line.
+fn check_bom(label: &str, text: &str) -> HostResult<()> {
+    if !text.starts_with('\u{feff}') {
+        return Ok(());
+    }
+    Err(HostError::invalid(format!(
+        "{label} starts with a UTF-8 byte-order mark (bytes EF BB BF), which the AWS SDKs (botocore and the AWS CLI, the SDK for Rust) do not accept: they fail to read the file; the file was not changed"
+    ))
+    .with_hint(format!(
+        "remove the mark, e.g. sed -i '1s/^\\xEF\\xBB\\xBF//' {label} (editors call the encoding \"UTF-8\" rather than \"UTF-8 with BOM\"), then run again"
+    )))
+}
+
 /// Parses with `rust-ini` after our own line check (which gives an exact line number).
 fn load(label: &str, text: &str) -> HostResult<ini::Ini> {
+    check_bom(label, text)?;
     for (i, line) in text.lines().enumerate() {
         classify(label, i + 1, line)?;
     }
@@ -176,17 +192,23 @@ pub fn parse(label: &str, text: &str) -> HostResult<Sections> {
 
 /// The text of the INI file at `path`, `None` when it does not exist. A
 /// symbolic link is refused unless `follow`, like anything but a regular file
-/// (before it is opened: a FIFO cannot block).
+/// (before it is opened: a FIFO cannot block); a binary file is named as one.
 fn read_text(path: &str, follow: bool, verb: &str) -> HostResult<Option<String>> {
     let p = fs::absolute(path)?;
     let Some(bytes) = fs::open::read_regular(&p, follow, verb)? else {
         return Ok(None);
     };
-    String::from_utf8(bytes).map(Some).map_err(|_| {
+    let not_text = |at: usize, what: &str| {
         HostError::invalid(format!(
-            "{path} is not UTF-8 text; fs::read reads text files only"
+            "{path} is not a text file (byte {at} is {what}): an INI file such as an AWS credentials file is text; is this the right path?"
         ))
-    })
+    };
+    if let Some(at) = bytes.iter().position(|b| *b == 0) {
+        return Err(not_text(at, "NUL"));
+    }
+    String::from_utf8(bytes)
+        .map(Some)
+        .map_err(|e| not_text(e.utf8_error().valid_up_to(), "not UTF-8"))
 }
 
 /// The sections of the file at `path`, or `None` when it does not exist.

@@ -2,13 +2,14 @@
 //! desired section, with every other byte kept. No I/O.
 
 use super::{
-    Entries, Line, classify, entries_of, is_secret_key, malformed, parse, parse_opts,
+    Entries, Line, check_bom, classify, entries_of, is_secret_key, malformed, parse, parse_opts,
     validate_name, validate_value,
 };
 use crate::host::{HostError, HostResult};
 use crate::secret::MASK;
 
 fn spans(label: &str, text: &str, name: &str) -> HostResult<Vec<(usize, usize)>> {
+    check_bom(label, text)?;
     let mut out = Vec::new();
     let mut cur: Option<(usize, usize)> = None;
     let mut pos = 0;
@@ -261,6 +262,26 @@ mod tests {
             plan_set_section("/c", "[a]\nx=1\ngarbage line\n", "a", &e(&[("k", "v")])).unwrap_err();
         assert!(err.message.starts_with("/c:3:"), "{}", err.message);
         assert!(plan_set_section("/c", "[a\n", "a", &e(&[])).is_err());
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_named_as_such() {
+        let text = format!("\u{feff}{FILE}");
+        for e in [
+            parse("/c", &text).unwrap_err(),
+            plan_set_section("/c", &text, "n", &e(&[("k", "v")])).unwrap_err(),
+            plan_remove_section("/c", &text, "b").unwrap_err(),
+        ] {
+            assert!(
+                e.message
+                    .starts_with("/c starts with a UTF-8 byte-order mark"),
+                "{}",
+                e.message
+            );
+            assert!(!e.message.contains("not a valid INI line"), "{}", e.message);
+        }
+        // Elsewhere than at the start it is just an odd character in a value.
+        assert!(parse("/c", "[a]\nk = \u{feff}v\n").is_ok());
     }
 
     #[test]
