@@ -133,6 +133,42 @@ fn unknown_values_do_no_io_in_check_mode() {
     assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 0);
 }
 
+/// Issue 18: a key known only after apply used to skip every check of where
+/// it would be written, so `--check` passed on a credentials file that is a
+/// link to /etc/shadow. What would refuse the write is now told in check mode
+/// too, without reading the link's target.
+#[test]
+fn a_value_known_after_apply_still_has_its_destination_checked() {
+    let d = tempfile::tempdir().unwrap();
+    let decoy = d.path().join("shadow");
+    std::fs::write(&decoy, "root:$6$decoyhash:::\n").unwrap();
+    std::os::unix::fs::symlink(&decoy, d.path().join("credentials")).unwrap();
+    nix::unistd::mkfifo(
+        &d.path().join("key"),
+        nix::sys::stat::Mode::from_bits_truncate(0o600),
+    )
+    .unwrap();
+    for (call, expected) in [
+        (
+            r#"ini::set_section(dir + "/credentials", "p", #{aws_access_key_id: unknown})"#,
+            "is a symbolic link to",
+        ),
+        (r#"fs::write(dir + "/key", unknown)"#, "named pipe (FIFO)"),
+    ] {
+        let e = run(Mode::Check, d.path(), call).unwrap_err();
+        assert!(e.contains(expected), "{call}: {e}");
+        assert!(!e.contains("decoyhash"), "{e}");
+    }
+    // With the link allowed, the check passes as before.
+    let r = run(
+        Mode::Check,
+        d.path(),
+        r#"ini::set_section(dir + "/credentials", "p", #{aws_access_key_id: unknown}, #{follow_symlinks: true}).status"#,
+    )
+    .unwrap();
+    assert_eq!(r.to_string(), "would_change");
+}
+
 /// Regression: outside check mode an `Unknown` (kept from a check-mode REPL
 /// session, say) made iam and docker calls report `changed` and do nothing.
 /// Every state-changing call now refuses it with `invalid_input`, before any I/O.

@@ -78,6 +78,8 @@ fn write(env: &Env, path: Dynamic, content: Dynamic, opts: &Map) -> RhaiResult<M
     };
     on_path(env, "write", &path, |path| {
         if content.is::<Unknown>() {
+            // Known after apply: no content to compare, but what would refuse it can be told now.
+            fs::preflight(path, false, &w).map_err(host_error)?;
             return unknown_report(env, "fs", "write", Some(path), path_field(path));
         }
         let c = text(&content, "fs::write: content")?;

@@ -9,7 +9,7 @@ use super::convert::{RhaiResult, check_opts, host_error, invalid, opt_str, plann
 use super::fs::allow_opts;
 use super::register::{opts1, opts2, opts3};
 use super::unknown::{path_field, unknown_report};
-use crate::host::fs::AttrOpts;
+use crate::host::fs::{self, AttrOpts, WriteOpts};
 use crate::host::ini::{self, Entries, IniValue};
 use crate::host::{Planned, Unknown};
 use crate::secret::Secret;
@@ -59,6 +59,14 @@ fn set_section(env: &Env, path: Dynamic, name: &str, map: &Map, opts: &Map) -> R
     let target = format!("{path} [{name}]");
     let fields = section_fields(&path, name);
     let Some(entries) = entries(map)? else {
+        // Values known after apply (a key not created yet): what would refuse
+        // the write (a link, a FIFO, a folder others can change) is told now.
+        let w = WriteOpts {
+            attrs: attrs.clone(),
+            allow,
+            ..Default::default()
+        };
+        fs::preflight(&path, true, &w).map_err(host_error)?;
         return unknown_report(env, "ini", "set_section", Some(&target), fields);
     };
     let outcome =

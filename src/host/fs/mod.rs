@@ -36,7 +36,7 @@ pub use path::absolute;
 pub use perm::FileMode;
 pub use plan::{AttrPlan, DirPlan, Wanted, WritePlan};
 pub use stat::{Attrs, Kind, Stat, lstat, stat};
-pub use write::write;
+pub use write::{preflight, write};
 
 use super::{ErrorKind, HostError, HostResult, users};
 

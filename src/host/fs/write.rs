@@ -5,11 +5,12 @@ use std::path::{Path, PathBuf};
 use nix::unistd::geteuid;
 
 use super::atomic::{self, split};
-use super::open::Dir;
+use super::open::{self, Dir};
 use super::plan::{self, AttrPlan, Wanted, WritePlan};
 use super::{
-    Content, DEFAULT_FILE_MODE, DEFAULT_SECRET_FILE_MODE, WriteOpts, absolute, attr_summary, attrs,
-    check_owner_change, destination, diff, dir::create_parents, missing_dir_error, trust,
+    Content, DEFAULT_FILE_MODE, DEFAULT_SECRET_FILE_MODE, Kind, WriteOpts, absolute, attr_summary,
+    attrs, check_owner_change, destination, diff, dir::create_parents, lstat, missing_dir_error,
+    trust,
 };
 use crate::host::{Ctx, HostError, HostResult, Outcome};
 
@@ -43,6 +44,18 @@ fn destination_of(path: &str, secret: bool, asked: &Wanted, opts: &WriteOpts) ->
         }
     }
     Ok(Dest { path: p, dir, name })
+}
+
+/// What [`write`] would refuse before reading anything, for a check run whose
+/// content is only known after apply (a key not created yet): a link or a
+/// FIFO at `path`, a folder others can change for a secret, special bits.
+pub fn preflight(path: &str, secret: bool, opts: &WriteOpts) -> HostResult<()> {
+    let asked = opts.attrs.resolve()?;
+    let dest = destination_of(path, secret, &asked, opts)?;
+    match lstat(&dest.path)? {
+        Some(st) if st.kind != Kind::File => Err(open::not_regular(&dest.path, &st, "write")),
+        _ => Ok(()),
+    }
 }
 
 /// Writes `content` atomically unless content, mode and owner already match.
