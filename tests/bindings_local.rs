@@ -247,3 +247,38 @@ fn error_text_reads_every_kind_of_caught_error() {
         ]
     );
 }
+
+#[test]
+fn iam_allows_evaluates_a_document_given_as_map_or_text() {
+    let d = tempfile::tempdir().unwrap();
+    let r = run(
+        Mode::Apply,
+        d.path(),
+        r#"
+        let get = "secretsmanager:GetSecretValue";
+        let db = "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf";
+        let mine = iam::policy_document([get], ["*"]);
+        let text = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"secretsmanager:*","Resource":"*"},`
+            + `{"Effect":"Deny","Action":"${get}","Resource":"${db}"}]}`;
+        let bad = "";
+        try { iam::allows(mine, get, []); } catch (e) { bad = e.kind; }
+        [iam::allows(mine, get, "*"), iam::allows(mine, "SecretsManager:getsecretvalue", [db]),
+         iam::allows(mine, "secretsmanager:ListSecrets", "*"),
+         iam::allows(text, get, "arn:aws:secretsmanager:us-east-1:123456789012:secret:other"),
+         iam::allows(text, get, db), iam::allows(text, get, "*"), bad]
+        "#,
+    )
+    .unwrap();
+    assert_eq!(
+        strings(r),
+        [
+            "true",
+            "true",
+            "false",
+            "true",
+            "false",
+            "false",
+            "invalid_input"
+        ]
+    );
+}
