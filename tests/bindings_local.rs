@@ -242,3 +242,79 @@ fn ini_read_gives_secrets_and_proc_run_gives_output() {
         .collect();
     assert_eq!(v, ["A", "********", "Secret", "hi\n", "0", ""]);
 }
+
+/// The strings of an array result.
+fn strings(r: rhai::Dynamic) -> Vec<String> {
+    r.into_array()
+        .unwrap()
+        .into_iter()
+        .map(|x| x.to_string())
+        .collect()
+}
+
+#[test]
+fn error_text_reads_every_kind_of_caught_error() {
+    let d = tempfile::tempdir().unwrap();
+    let r = run(
+        Mode::Apply,
+        d.path(),
+        r#"
+        let out = [];
+        try { fs::chmod(dir + "/missing", "600"); } catch (e) { out.push(error_text(e)); }
+        try { fail("stopped by the script"); } catch (e) { out.push(error_text(e)); }
+        try { throw "a thrown string"; } catch (e) { out.push(error_text(e)); }
+        try { let a = [1]; a[5]; } catch (e) { out.push(error_text(e)); }
+        try { throw secret("hunter2hunter2"); } catch (e) { out.push(error_text(e)); }
+        try { throw 42; } catch (e) { out.push(error_text(e)); }
+        out
+        "#,
+    )
+    .unwrap();
+    let missing = format!("{}/missing does not exist [not_found]", d.path().display());
+    assert_eq!(
+        strings(r),
+        [
+            missing.as_str(),
+            "stopped by the script",
+            "a thrown string",
+            "Array index 5 out of bounds: only 1 element in array",
+            "********",
+            "42",
+        ]
+    );
+}
+
+#[test]
+fn iam_allows_evaluates_a_document_given_as_map_or_text() {
+    let d = tempfile::tempdir().unwrap();
+    let r = run(
+        Mode::Apply,
+        d.path(),
+        r#"
+        let get = "secretsmanager:GetSecretValue";
+        let db = "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf";
+        let mine = iam::policy_document([get], ["*"]);
+        let text = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"secretsmanager:*","Resource":"*"},`
+            + `{"Effect":"Deny","Action":"${get}","Resource":"${db}"}]}`;
+        let bad = "";
+        try { iam::allows(mine, get, []); } catch (e) { bad = e.kind; }
+        [iam::allows(mine, get, "*"), iam::allows(mine, "SecretsManager:getsecretvalue", [db]),
+         iam::allows(mine, "secretsmanager:ListSecrets", "*"),
+         iam::allows(text, get, "arn:aws:secretsmanager:us-east-1:123456789012:secret:other"),
+         iam::allows(text, get, db), iam::allows(text, get, "*"), bad]
+        "#,
+    )
+    .unwrap();
+    assert_eq!(
+        strings(r),
+        [
+            "true",
+            "true",
+            "false",
+            "true",
+            "false",
+            "false",
+            "invalid_input"
+        ]
+    );
+}

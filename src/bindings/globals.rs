@@ -38,6 +38,13 @@ pub fn runtime_value_message(v: &Dynamic) -> String {
             _ => message,
         };
     }
+    // Custom types print as their Rust type path otherwise.
+    if v.is::<Secret>() {
+        return MASK.to_string();
+    }
+    if let Some(u) = v.read_lock::<Unknown>() {
+        return u.to_string();
+    }
     v.to_string()
 }
 
@@ -126,6 +133,18 @@ pub fn register(engine: &mut Engine, env: &Rc<Env>) {
         .with_comments(["/// Stops with an error (catchable with `try`/`catch`): `#{kind: \"failed\", message}`."])
         .with_params_info(["message: &str", "()"])
         .register_into_engine(engine, |msg: &str| -> RhaiResult<()> { Err(host_error(HostError::failed(msg))) });
+
+    FuncRegistration::new("error_text")
+        .with_comments([
+            "/// The text of a caught error, as a failed step shows it: a host error's `message` with",
+            "/// its kind in brackets (`… [access_denied]`; no kind for `failed`), the `message` of an",
+            "/// error Rhai raised, a string thrown by `throw` as it is, anything else as it prints.",
+            "/// The error's `hint`, when it has one, is not part of it.",
+            "///",
+            "/// `try { iam::delete_access_key(user, id); } catch (e) { warn(\"not deleted: \" + error_text(e)); }`",
+        ])
+        .with_params_info(["error: Dynamic", "String"])
+        .register_into_engine(engine, |e: Dynamic| runtime_value_message(&e));
 
     let e = env.clone();
     FuncRegistration::new("sleep")

@@ -88,7 +88,8 @@ pub fn collect(session: &Session) -> Vec<FnDoc> {
         };
         for f in ast
             .iter_functions()
-            .filter(|f| f.access != rhai::FnAccess::Private)
+            // Closures inside a module function compile to `anon$…` functions.
+            .filter(|f| f.access != rhai::FnAccess::Private && !f.name.starts_with("anon$"))
         {
             let comments: Vec<String> = f.comments.iter().map(|c| c.to_string()).collect();
             docs.push(FnDoc {

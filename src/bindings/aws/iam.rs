@@ -155,6 +155,29 @@ pub fn module(env: &Rc<Env>) -> Module {
             rhai::serde::to_dynamic(&doc)
         });
 
+    FuncRegistration::new("allows")
+        .with_comments([
+            "/// True when the policy `document` (a map such as `iam::policy(name).document`, or JSON",
+            "/// text) allows `action` on every one of `resources` (a string or a list): an `Allow`",
+            "/// statement covers the action and the resource, and no `Deny` statement may apply.",
+            "/// `Action`/`NotAction` and `Resource`/`NotResource` may use `*` and `?`; actions match",
+            "/// without regard to case. Conditions are not evaluated: an `Allow` with a `Condition`",
+            "/// does not count, a `Deny` with one does. A resource asked about may be a pattern: `*`",
+            "/// needs a statement on every resource, and a `Deny` on one secret means `*` is not",
+            "/// allowed. Only this document is read: no other policies, boundaries or SCPs.",
+            "///",
+            "/// `iam::allows(iam::policy(\"read_secrets_policy\").document, \"secretsmanager:GetSecretValue\", \"*\")`",
+        ])
+        .with_params_info(["document: Dynamic", "action: &str", "resources: Dynamic", "bool"])
+        .set_into_module(
+            &mut m,
+            |document: Dynamic, action: &str, resources: Dynamic| -> RhaiResult<bool> {
+                let doc = document_arg(&document)?;
+                let resources = string_list(&resources, "resources")?;
+                policy::allows(&doc, action, &resources).map_err(host_error)
+            },
+        );
+
     let e = env.clone();
     FuncRegistration::new("user")
         .with_comments(["/// The IAM user, or `()`: `#{name, arn, user_id, path, created}`."])

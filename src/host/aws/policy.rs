@@ -1,11 +1,17 @@
-//! IAM policy documents: building, ARN validation, semantic comparison, and
-//! the version planner. Pure functions, unit-tested without AWS.
+//! IAM policy documents: building, ARN validation, semantic comparison, the
+//! version planner, and evaluation (`eval`). Pure functions, unit-tested
+//! without AWS.
+
+mod eval;
+mod pattern;
 
 use std::cmp::Ordering;
 
 use serde_json::{Map, Value};
 
 use crate::host::{HostError, HostResult};
+
+pub use eval::allows;
 
 /// The policy language version AWS assumes when a document names none.
 const DEFAULT_POLICY_VERSION: &str = "2008-10-17";
