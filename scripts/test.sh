@@ -2,11 +2,16 @@
 # The whole test suite, on a fresh Debian machine as root or a developer's:
 # installs what the tests need (Docker, debootstrap, busybox-static, a moto
 # venv), starts the services, builds the Agent-host sandbox (a container with
-# systemd as PID 1), checks format and lints, and runs every test binary
-# inside the sandbox through cargo's target runner.
+# systemd as PID 1), checks format and lints, and runs the test binaries
+# (the unit tests and tests/it, the one integration-test binary) inside the
+# sandbox through cargo's target runner.
 #
-#   scripts/test.sh [extra cargo test args]      e.g. scripts/test.sh --test fs
-#                                                (a subset skips fmt and clippy)
+#   scripts/test.sh                   everything, with fmt and clippy
+#   scripts/test.sh FILTER...         tests of tests/it whose path contains a
+#                                     FILTER, e.g. `scripts/test.sh fs:: aws::`
+#   scripts/test.sh --CARGO-ARGS...   the arguments as they are for cargo test,
+#                                     e.g. `scripts/test.sh --lib`
+#                                     (a subset skips fmt and clippy)
 #
 # CI=true is the default here: a test that cannot find its service fails
 # instead of skipping.
@@ -65,4 +70,9 @@ export SANDBOX_NAME="$name"
 step "tests (inside the sandbox)"
 
 export CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUNNER="$ROOT/scripts/sandbox-runner.sh"
-cargo test --locked --no-fail-fast "$@"
+if [ $# -gt 0 ] && [ "${1#-}" = "$1" ]; then
+  # Test filters: the integration tests are one binary, a module per area.
+  cargo test --locked --no-fail-fast --test it -- "$@"
+else
+  cargo test --locked --no-fail-fast "$@"
+fi

@@ -1,7 +1,6 @@
 //! `runbook doc`: signatures and doc comments from the engine's metadata.
 
-mod common;
-use common::Test;
+use crate::common::Test;
 
 #[test]
 fn lists_modules_and_shows_one_function_in_full() {

@@ -1,7 +1,6 @@
 //! `runbook check`: every error of every file, exit 2 if any.
 
-mod common;
-use common::Test;
+use crate::common::Test;
 
 #[test]
 fn reports_every_file_and_exits_2() {

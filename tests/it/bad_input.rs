@@ -1,9 +1,8 @@
 //! Bad input: a clear message, exit 2, nothing run.
 
-mod common;
-use common::Test;
+use crate::common::Test;
 
-fn assert_usage(out: &common::Output, needle: &str) {
+fn assert_usage(out: &crate::common::Output, needle: &str) {
     assert_eq!(out.code, 2, "{out:?}");
     assert!(
         out.stderr.contains(needle),

@@ -1,8 +1,7 @@
 //! A secret never appears in any output: print, debug, interpolation,
 //! to_string, JSON, error messages, events.
 
-mod common;
-use common::Test;
+use crate::common::Test;
 
 const SECRET: &str = "wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY";
 

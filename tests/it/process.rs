@@ -7,6 +7,8 @@ use runbook::host::process::{self, RunOpts};
 use runbook::host::{Ctx, ErrorKind, Mode, Redact};
 use zeroize::Zeroizing;
 
+use crate::common::child;
+
 fn apply() -> Ctx {
     Ctx::plain(Mode::Apply)
 }
@@ -107,11 +109,22 @@ fn check_mode_runs_only_read_only_calls() {
 
 #[test]
 fn secrets_are_scrubbed_from_env_and_fed_by_stdin() {
-    // SAFETY: set before any child is spawned by this test; other tests do not read these.
-    unsafe {
-        std::env::set_var("RUNBOOK_TEST_SECRET", "x");
-        std::env::set_var("AWS_SECRET_ACCESS_KEY", "y");
+    // The variables must be in the test process's own environment, which
+    // the tests running beside it share: only a child that runs this test
+    // alone gets them.
+    if !child::is_child() {
+        child::run(
+            child::command(
+                module_path!(),
+                "secrets_are_scrubbed_from_env_and_fed_by_stdin",
+            )
+            .env("RUNBOOK_TEST_SECRET", "x")
+            .env("AWS_SECRET_ACCESS_KEY", "y"),
+        );
+        return;
     }
+    assert_eq!(std::env::var("RUNBOOK_TEST_SECRET").as_deref(), Ok("x"));
+    assert_eq!(std::env::var("AWS_SECRET_ACCESS_KEY").as_deref(), Ok("y"));
     let out = process::run(&apply(), "env", &[], RunOpts::new()).unwrap();
     assert!(
         !out.stdout.contains("RUNBOOK_TEST_SECRET")

@@ -1,7 +1,5 @@
 //! The REPL, driven through a real pseudo-terminal.
 
-mod common;
-
 use std::process::Command;
 
 use rexpect::session::{PtySession, spawn_command};
@@ -17,7 +15,7 @@ struct Repl {
 fn start(args: &[&str]) -> Repl {
     let home = tempfile::tempdir().unwrap();
     let state = home.path().join("state");
-    let mut cmd = Command::new(common::bin());
+    let mut cmd = Command::new(crate::common::bin());
     cmd.arg("repl").args(args);
     cmd.env("HOME", home.path())
         .env("XDG_STATE_HOME", &state)
@@ -155,7 +153,7 @@ fn history_never_holds_a_secret_typed_at_ask_secret() {
 
 #[test]
 fn without_a_tty_it_reads_stdin_and_stops_at_the_first_error() {
-    let out = common::Test::new()
+    let out = crate::common::Test::new()
         .arg("repl")
         .stdin("let a = 2;\nfn sq(x) { x * x }\nsq(a)\nfail(\"stop here\");\nprint(\"not reached\");\n")
         .run();
@@ -196,7 +194,7 @@ fn check_mode_write_reports_would_change_and_creates_nothing() {
 /// `:vars` prints the scope: a string holding a secret's text is masked too.
 #[test]
 fn vars_never_shows_a_secret() {
-    let out = common::Test::new()
+    let out = crate::common::Test::new()
         .arg("repl")
         .stdin("let s = secret(\"TopSecretXYZ123\");\nlet t = s.expose();\n:vars\n")
         .run();

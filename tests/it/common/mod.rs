@@ -3,6 +3,8 @@
 #![allow(dead_code)]
 
 pub mod agent;
+pub mod child;
+pub mod moto;
 
 use std::collections::BTreeMap;
 use std::io::Write;

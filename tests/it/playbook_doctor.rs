@@ -4,9 +4,7 @@
 //! anything and never prints a secret. Serial: the Agent's containers have
 //! fixed names.
 
-mod common;
-
-use common::agent::*;
+use crate::common::agent::*;
 
 const DOCTOR: &str = "alation-agent/doctor";
 const SETUP: &str = "alation-agent/secrets-manager-iam-user";

@@ -4,9 +4,7 @@
 //! `alation-agent/secrets-manager-iam-user`. Serial: the Agent's containers
 //! have fixed names.
 
-mod common;
-
-use common::agent::*;
+use crate::common::agent::*;
 
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
@@ -570,7 +568,7 @@ fn killed_at(point: &str) -> String {
     let path = dir.path().join("rotate-access-key.rhai");
     std::fs::write(&path, patched).unwrap();
     let lock = tempfile::NamedTempFile::new().unwrap();
-    let mut child = Command::new(common::bin())
+    let mut child = Command::new(crate::common::bin())
         .args([
             "run",
             &path.display().to_string(),

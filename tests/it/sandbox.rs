@@ -2,29 +2,30 @@
 //! with systemd as PID 1, the machine's Docker daemon, `hydra` and `kratos`
 //! stand-ins (scripts/sandbox.sh). Run through cargo's target runner:
 //!
-//!   scripts/test.sh --test sandbox
+//!   scripts/test.sh sandbox::
 //!
 //! Outside the sandbox every test returns early with a note, except under
 //! `CI=true`, where a missing sandbox is a failure: CI must never pass by
 //! skipping. Tests share one daemon and fixed names (`auth`), so they run one
-//! at a time under a global lock and clean up what they create.
+//! at a time under the Agent host's lock (with the playbooks' end-to-end
+//! tests) and clean up what they create.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::rc::Rc;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::MutexGuard;
 use std::time::{Duration, Instant};
 
 use runbook::host::{Ctx, ErrorKind, Mode, Progress, Status, docker, systemd};
 
-static LOCK: Mutex<()> = Mutex::new(());
+use crate::common::child;
 
 const OLD: &str = "5.14.0.1968";
 const NEW: &str = "5.15.0.2001";
 
 /// The lock; outside the sandbox a failure, unless skipped knowingly.
 fn sandbox() -> Option<MutexGuard<'static, ()>> {
-    let guard = LOCK.lock().unwrap_or_else(|p| p.into_inner());
+    let guard = crate::common::agent::lock_host();
     // Tests here change systemd state: never where systemd does not run
     // (a developer's host), only in the sandbox that marks itself.
     let systemd = Path::new("/run/systemd/system").is_dir();
@@ -738,12 +739,9 @@ fn container_stopped_earlier_is_waited_for_until_started() {
     assert_eq!(info.unwrap().state, "running");
 }
 
-/// Set when this test binary re-runs itself as an unprivileged user.
-const AS_NOBODY: &str = "SANDBOX_TEST_AS_NOBODY";
-
 #[test]
 fn socket_not_permitted_is_unavailable_with_a_fix() {
-    if std::env::var_os(AS_NOBODY).is_some() {
+    if child::is_child() {
         // The child: not root, not in the docker group.
         let e = rt().block_on(docker::connect()).unwrap_err();
         assert_eq!(e.kind, ErrorKind::Unavailable, "{e}");
@@ -752,33 +750,24 @@ fn socket_not_permitted_is_unavailable_with_a_fix() {
         return;
     }
     let Some(_g) = sandbox() else { return };
-    let exe = std::env::current_exe().unwrap();
-    let out = Command::new("setpriv")
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
-        .arg(&exe)
-        .args([
-            "--exact",
-            "socket_not_permitted_is_unavailable_with_a_fix",
-            "--nocapture",
-        ])
-        .env(AS_NOBODY, "1")
-        .env_remove("DOCKER_HOST")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "as nobody: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    // The child: not root, not in the docker group.
+    let test = child::command(
+        module_path!(),
+        "socket_not_permitted_is_unavailable_with_a_fix",
     );
+    let mut cmd = Command::new("setpriv");
+    cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(test.get_program())
+        .args(test.get_args())
+        .envs(test.get_envs().filter_map(|(k, v)| Some((k, v?))))
+        .env_remove("DOCKER_HOST");
+    child::run(&mut cmd);
 }
-
-/// Set when this test binary re-runs itself with an empty PATH.
-const NO_PATH: &str = "SANDBOX_TEST_NO_PATH";
 
 #[test]
 fn missing_systemctl_is_not_a_systemd_host() {
-    if std::env::var_os(NO_PATH).is_some() {
+    if child::is_child() {
+        // The child: a PATH without systemctl.
         let e = systemd::status(&apply(), "hydra").unwrap_err();
         assert_eq!(e.kind, ErrorKind::Unavailable, "{e}");
         assert!(e.message.contains("not a systemd host"), "{e}");
@@ -786,20 +775,8 @@ fn missing_systemctl_is_not_a_systemd_host() {
         return;
     }
     let Some(_g) = sandbox() else { return };
-    let out = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "missing_systemctl_is_not_a_systemd_host",
-            "--nocapture",
-        ])
-        .env(NO_PATH, "1")
-        .env("PATH", "/nonexistent")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "without systemctl: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    child::run(
+        child::command(module_path!(), "missing_systemctl_is_not_a_systemd_host")
+            .env("PATH", "/nonexistent"),
     );
 }

@@ -4,9 +4,7 @@
 //! the all-in-one `alation-agent/secrets-manager-iam-user`. Serial: the Agent's
 //! containers have fixed names.
 
-mod common;
-
-use common::agent::*;
+use crate::common::agent::*;
 
 use std::io::Write;
 use std::os::unix::fs::MetadataExt;
@@ -495,7 +493,7 @@ fn show_key_shows_the_secret_on_the_terminal_only_and_once() {
     let run_on_tty = || {
         let cmd = format!(
             "{} run {IAM_USER} --set user_name={USER} --set show_key=true > {}",
-            common::bin(),
+            crate::common::bin(),
             out.display()
         );
         let mut child = Command::new("script")

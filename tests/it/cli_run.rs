@@ -1,7 +1,6 @@
 //! `runbook run`: parameters, output formats, exit codes.
 
-mod common;
-use common::{Test, normalize};
+use crate::common::{Test, normalize};
 
 #[test]
 fn hello_runs_with_defaults_and_reports_a_recap() {

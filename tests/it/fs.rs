@@ -9,6 +9,8 @@ use std::time::Duration;
 use runbook::host::fs::{self, AttrOpts, Content, MkdirOpts, WriteOpts};
 use runbook::host::{Ctx, ErrorKind, Mode, Status};
 
+use crate::common::child;
+
 fn apply() -> Ctx {
     Ctx::plain(Mode::Apply)
 }
@@ -143,6 +145,15 @@ fn new_secret_file_is_owner_only_and_diff_is_masked() {
 
 #[test]
 fn umask_does_not_narrow_the_requested_mode() {
+    // The umask is the whole process's: change it only in a child that runs
+    // this test alone, never under the tests running beside it.
+    if !child::is_child() {
+        child::run(&mut child::command(
+            module_path!(),
+            "umask_does_not_narrow_the_requested_mode",
+        ));
+        return;
+    }
     let d = tempfile::tempdir().unwrap();
     let f = d.path().join("wide");
     let old = nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o077));
@@ -376,23 +387,17 @@ fn bad_input_is_refused_with_the_input_and_the_fix() {
     assert_eq!(std::fs::read(&missing).unwrap(), b"x");
 }
 
+/// The child running [`helper_process`] with `helper` on `arg`.
+fn helper(helper: &str, arg: &Path) -> Command {
+    let mut cmd = child::command(module_path!(), "helper_process");
+    cmd.env("FS_TEST_HELPER", helper).env("FS_TEST_ARG", arg);
+    cmd
+}
+
 /// Runs one helper of this test binary as `nobody` and returns its stdout.
-fn as_nobody(helper: &str, arg: &Path) -> String {
+fn as_nobody(name: &str, arg: &Path) -> String {
     use std::os::unix::process::CommandExt;
-    let out = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "helper_process",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env("FS_TEST_HELPER", helper)
-        .env("FS_TEST_ARG", arg)
-        .uid(65534)
-        .gid(65534)
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&out.stdout).to_string()
+    child::run(helper(name, arg).uid(65534).gid(65534))
 }
 
 #[test]
@@ -427,15 +432,7 @@ fn killed_writers_never_leave_a_partial_or_wider_file() {
         .as_nanos() as u64;
     let mut seen_b = 0;
     for _ in 0..120 {
-        let mut child = Command::new(std::env::current_exe().unwrap())
-            .args([
-                "--exact",
-                "helper_process",
-                "--nocapture",
-                "--test-threads=1",
-            ])
-            .env("FS_TEST_HELPER", "writer")
-            .env("FS_TEST_ARG", &f)
+        let mut child = helper("writer", &f)
             .stdout(std::process::Stdio::piped())
             .spawn()
             .unwrap();
@@ -491,6 +488,7 @@ fn contents() -> (Vec<u8>, Vec<u8>) {
 /// Not a test on its own: the child side of the tests above, selected by
 /// `FS_TEST_HELPER`. Without it, it does nothing.
 #[test]
+#[ignore = "the child side of other fs tests, which run it"]
 fn helper_process() {
     let Ok(helper) = std::env::var("FS_TEST_HELPER") else {
         return;

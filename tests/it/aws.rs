@@ -8,7 +8,7 @@ use std::future::Future;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::MutexGuard;
 use std::time::Duration;
 
 use runbook::host::aws::iam::{self, Planned};
@@ -16,9 +16,6 @@ use runbook::host::aws::secrets::{self, SecretOpts};
 use runbook::host::aws::{Aws, AwsSettings, Clients, policy, sts};
 use runbook::host::{Ctx, ErrorKind, Mode, Status};
 use serde_json::Value;
-
-/// moto is one shared server: tests take turns and reset it.
-static MOTO: Mutex<()> = Mutex::new(());
 
 const AGENT: &str = "alation-agent-test";
 const POLICY: &str = "read_secrets_policy";
@@ -77,7 +74,7 @@ impl Moto {
 /// Exclusive use of a freshly reset moto, or `None` when skipping.
 fn moto() -> Option<Moto> {
     endpoint()?;
-    let lock = MOTO.lock().unwrap_or_else(|p| p.into_inner());
+    let lock = crate::common::moto::lock();
     moto_post("/moto-api/reset-auth", "inf");
     moto_post("/moto-api/reset", "");
     Some(Moto {

@@ -1,13 +1,16 @@
 //! The harness of the end-to-end playbook tests, which run inside the
 //! Agent-host sandbox (systemd as PID 1, the real Docker daemon, moto for AWS,
 //! the `kratos` and `hydra` stand-ins). Tests take turns: the Agent's
-//! containers have fixed names on the one daemon.
+//! containers have fixed names on the one daemon, and `/etc/hydra` and the
+//! `hydra` unit are one per host. A test that also needs moto takes the host's
+//! lock first, then moto's: always in that order, so no two tests wait for
+//! each other.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
 use std::process::Command;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 pub const CRED_DIR: &str = "/etc/hydra/auth/.aws";
 pub const CRED_FILE: &str = "/etc/hydra/auth/.aws/credentials";
@@ -19,10 +22,17 @@ pub const NOBODY: u32 = 65534;
 
 static LOCK: Mutex<()> = Mutex::new(());
 
-/// Exclusive use of a reset Agent host and moto. Outside the sandbox this
-/// fails, unless RUNBOOK_SKIP_SANDBOX=1 says so knowingly (never in CI).
-pub fn agent_host() -> Option<MutexGuard<'static, ()>> {
-    let guard = LOCK.lock().unwrap_or_else(|p| p.into_inner());
+/// The lock of the Agent host. A test that panicked while holding it poisons
+/// it; that is no reason for the next test to fail.
+pub fn lock_host() -> MutexGuard<'static, ()> {
+    LOCK.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Exclusive use of a reset Agent host and moto (locked in that order).
+/// Outside the sandbox this fails, unless RUNBOOK_SKIP_SANDBOX=1 says so
+/// knowingly (never in CI).
+pub fn agent_host() -> Option<(MutexGuard<'static, ()>, MutexGuard<'static, ()>)> {
+    let guard = lock_host();
     let inside =
         Path::new("/run/systemd/system").is_dir() && Path::new("/etc/hydra/sandbox.env").is_file();
     if !inside {
@@ -38,10 +48,11 @@ pub fn agent_host() -> Option<MutexGuard<'static, ()>> {
             "not inside the Agent-host sandbox: run scripts/test.sh (or set RUNBOOK_SKIP_SANDBOX=1 outside CI)"
         );
     }
+    let moto_guard = super::moto::lock();
     moto("POST", "/moto-api/reset", "");
     let _ = Command::new("docker").args(["rm", "-f", "auth"]).output();
     let _ = std::fs::remove_dir_all(CRED_DIR);
-    Some(guard)
+    Some((guard, moto_guard))
 }
 
 fn moto_host() -> String {

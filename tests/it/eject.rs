@@ -1,11 +1,10 @@
 //! `runbook eject`: a bundled playbook and its stdlib modules copied into a
 //! site folder, that then runs from there.
 
-mod common;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use common::Test;
+use crate::common::Test;
 
 fn bundled(rel: &str) -> String {
     std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)).unwrap()

@@ -1,7 +1,6 @@
 //! The host lock and Ctrl-C.
 
-mod common;
-use common::Test;
+use crate::common::Test;
 use std::fs::OpenOptions;
 use std::process::Stdio;
 use std::time::{Duration, Instant};

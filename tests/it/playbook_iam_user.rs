@@ -2,13 +2,11 @@
 //! sandbox: moto for AWS, the real Docker daemon, systemd as PID 1, and the
 //! `kratos` stand-in. Serial: the Agent's containers have fixed names.
 
-mod common;
-
 use std::os::unix::fs::MetadataExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 
-use common::agent::*;
+use crate::common::agent::*;
 
 const PLAYBOOK: &str = "alation-agent/secrets-manager-iam-user";
 

@@ -1,7 +1,6 @@
 //! Script errors point at file:line:col with a caret, through imports.
 
-mod common;
-use common::{Test, normalize};
+use crate::common::{Test, normalize};
 
 #[test]
 fn error_inside_an_imported_module_names_the_module_file_and_the_caller() {
