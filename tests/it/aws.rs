@@ -1,8 +1,7 @@
 //! The AWS primitives against a moto server, through the real SDK.
 //!
-//! Start one with `scripts/moto.sh start && . .build/moto.env`. Without
-//! `AWS_ENDPOINT_URL` these tests fail (under `CI=true` always); set
-//! `RUNBOOK_SKIP_AWS=1` to skip them knowingly on a developer machine.
+//! Start one with `scripts/moto.sh start && . .build/moto.env`. Without it
+//! these tests fail, or are skipped knowingly outside CI (see `common::gate`).
 
 use std::future::Future;
 use std::io::{Read, Write};
@@ -17,30 +16,14 @@ use runbook::host::aws::{Aws, AwsSettings, Clients, policy, sts};
 use runbook::host::{Ctx, ErrorKind, Mode, Status};
 use serde_json::Value;
 
+use crate::common::gate::{self, Service};
+
 const AGENT: &str = "alation-agent-test";
 const POLICY: &str = "read_secrets_policy";
 
-fn endpoint() -> Option<String> {
-    match std::env::var("AWS_ENDPOINT_URL") {
-        Ok(e) if !e.is_empty() => Some(e),
-        _ => {
-            let ci = std::env::var("CI").is_ok_and(|v| v == "true");
-            let skip = std::env::var("RUNBOOK_SKIP_AWS").is_ok_and(|v| v == "1");
-            if skip && !ci {
-                eprintln!("AWS tests SKIPPED (RUNBOOK_SKIP_AWS=1): no moto server");
-                return None;
-            }
-            panic!(
-                "AWS_ENDPOINT_URL is not set: start moto with `scripts/moto.sh start && . .build/moto.env` \
-                 (or set RUNBOOK_SKIP_AWS=1 to skip these tests outside CI)"
-            );
-        }
-    }
-}
-
 /// A POST to moto's control API.
 fn moto_post(path: &str, body: &str) {
-    let url = endpoint().expect("endpoint");
+    let url = std::env::var("AWS_ENDPOINT_URL").unwrap();
     let host = url.trim_start_matches("http://").trim_end_matches('/');
     let mut s =
         TcpStream::connect(host).unwrap_or_else(|e| panic!("cannot reach moto at {host}: {e}"));
@@ -73,7 +56,9 @@ impl Moto {
 
 /// Exclusive use of a freshly reset moto, or `None` when skipping.
 fn moto() -> Option<Moto> {
-    endpoint()?;
+    if !gate::require(Service::Moto) {
+        return None;
+    }
     let lock = crate::common::moto::lock();
     moto_post("/moto-api/reset-auth", "inf");
     moto_post("/moto-api/reset", "");

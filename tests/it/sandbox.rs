@@ -4,9 +4,8 @@
 //!
 //!   scripts/test.sh sandbox::
 //!
-//! Outside the sandbox every test returns early with a note, except under
-//! `CI=true`, where a missing sandbox is a failure: CI must never pass by
-//! skipping. Tests share one daemon and fixed names (`auth`), so they run one
+//! Outside the sandbox every test fails, or is skipped knowingly outside CI
+//! (see `common::gate`). Tests share one daemon and fixed names (`auth`), so they run one
 //! at a time under the Agent host's lock (with the playbooks' end-to-end
 //! tests) and clean up what they create.
 
@@ -19,31 +18,15 @@ use std::time::{Duration, Instant};
 use runbook::host::{Ctx, ErrorKind, Mode, Progress, Status, docker, systemd};
 
 use crate::common::child;
+use crate::common::gate::{self, Service};
 
 const OLD: &str = "5.14.0.1968";
 const NEW: &str = "5.15.0.2001";
 
-/// The lock; outside the sandbox a failure, unless skipped knowingly.
+/// The Agent host's lock, or `None` when the test is skipped knowingly (see
+/// `gate::require`).
 fn sandbox() -> Option<MutexGuard<'static, ()>> {
-    let guard = crate::common::agent::lock_host();
-    // Tests here change systemd state: never where systemd does not run
-    // (a developer's host), only in the sandbox that marks itself.
-    let systemd = Path::new("/run/systemd/system").is_dir();
-    let marked = Path::new("/etc/hydra/sandbox.env").is_file();
-    if systemd && marked {
-        return Some(guard);
-    }
-    let why = format!(
-        "not inside the Agent-host sandbox (/run/systemd/system: {systemd}, /etc/hydra/sandbox.env: {marked}); run scripts/test.sh"
-    );
-    // A skip is never silent: it takes RUNBOOK_SKIP_SANDBOX=1, and never counts in CI.
-    let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
-    let skip = std::env::var("RUNBOOK_SKIP_SANDBOX").is_ok_and(|v| v == "1");
-    if ci || !skip {
-        panic!("{why} (or set RUNBOOK_SKIP_SANDBOX=1 outside CI)");
-    }
-    eprintln!("SKIPPED knowingly (RUNBOOK_SKIP_SANDBOX=1): {why}");
-    None
+    gate::require(Service::Sandbox).then(crate::common::agent::lock_host)
 }
 
 fn rt() -> tokio::runtime::Runtime {

@@ -12,6 +12,8 @@ use std::path::Path;
 use std::process::Command;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
+use super::gate::{self, Service};
+
 pub const CRED_DIR: &str = "/etc/hydra/auth/.aws";
 pub const CRED_FILE: &str = "/etc/hydra/auth/.aws/credentials";
 /// The IAM user the tests give the playbooks.
@@ -28,26 +30,13 @@ pub fn lock_host() -> MutexGuard<'static, ()> {
     LOCK.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// Exclusive use of a reset Agent host and moto (locked in that order).
-/// Outside the sandbox this fails, unless RUNBOOK_SKIP_SANDBOX=1 says so
-/// knowingly (never in CI).
+/// Exclusive use of a reset Agent host and moto (locked in that order), or
+/// `None` when the test is skipped knowingly (see `gate::require`).
 pub fn agent_host() -> Option<(MutexGuard<'static, ()>, MutexGuard<'static, ()>)> {
-    let guard = lock_host();
-    let inside =
-        Path::new("/run/systemd/system").is_dir() && Path::new("/etc/hydra/sandbox.env").is_file();
-    if !inside {
-        let skip = std::env::var("RUNBOOK_SKIP_SANDBOX").is_ok_and(|v| v == "1")
-            && !std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
-        if skip {
-            eprintln!(
-                "SKIPPED knowingly (RUNBOOK_SKIP_SANDBOX=1): not inside the Agent-host sandbox"
-            );
-            return None;
-        }
-        panic!(
-            "not inside the Agent-host sandbox: run scripts/test.sh (or set RUNBOOK_SKIP_SANDBOX=1 outside CI)"
-        );
+    if !gate::require(Service::Sandbox | Service::Moto) {
+        return None;
     }
+    let guard = lock_host();
     let moto_guard = super::moto::lock();
     moto("POST", "/moto-api/reset", "");
     let _ = Command::new("docker").args(["rm", "-f", "auth"]).output();
