@@ -4,10 +4,7 @@
 //! these tests fail, or are skipped knowingly outside CI (see `common::gate`).
 
 use std::future::Future;
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::Path;
-use std::sync::MutexGuard;
 use std::time::Duration;
 
 use runbook::host::aws::iam::{self, Planned};
@@ -16,35 +13,19 @@ use runbook::host::aws::{Aws, AwsSettings, Clients, policy, sts};
 use runbook::host::{Ctx, ErrorKind, Mode, Status};
 use serde_json::Value;
 
-use crate::common::gate::{self, Service};
+use crate::common::moto::Moto;
 
 const AGENT: &str = "alation-agent-test";
 const POLICY: &str = "read_secrets_policy";
 
-/// A POST to moto's control API.
-fn moto_post(path: &str, body: &str) {
-    let url = std::env::var("AWS_ENDPOINT_URL").unwrap();
-    let host = url.trim_start_matches("http://").trim_end_matches('/');
-    let mut s =
-        TcpStream::connect(host).unwrap_or_else(|e| panic!("cannot reach moto at {host}: {e}"));
-    write!(
-        s,
-        "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut resp = String::new();
-    s.read_to_string(&mut resp).unwrap();
-    assert!(resp.contains(" 200 "), "moto {path}: {resp}");
-}
-
-struct Moto {
-    _lock: MutexGuard<'static, ()>,
+/// moto through the SDK: the lock of moto's state, a runtime, the clients.
+struct Sdk {
+    moto: Moto,
     rt: tokio::runtime::Runtime,
     aws: Aws,
 }
 
-impl Moto {
+impl Sdk {
     fn run<F: Future>(&self, f: F) -> F::Output {
         self.rt.block_on(f)
     }
@@ -54,36 +35,16 @@ impl Moto {
     }
 }
 
-/// Exclusive use of a freshly reset moto, or `None` when skipping.
-fn moto() -> Option<Moto> {
-    if !gate::require(Service::Moto) {
-        return None;
-    }
-    let lock = crate::common::moto::lock();
-    moto_post("/moto-api/reset-auth", "inf");
-    moto_post("/moto-api/reset", "");
-    Some(Moto {
-        _lock: lock,
+/// Exclusive use of a freshly reset moto, or `None` when skipped knowingly.
+fn sdk() -> Option<Sdk> {
+    Some(Sdk {
+        moto: Moto::fresh()?,
         rt: tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .unwrap(),
         aws: Aws::new(),
     })
-}
-
-/// Turns moto's IAM enforcement on until dropped (also when a test panics).
-struct Enforced;
-impl Enforced {
-    fn on() -> Self {
-        moto_post("/moto-api/reset-auth", "0");
-        Enforced
-    }
-}
-impl Drop for Enforced {
-    fn drop(&mut self) {
-        moto_post("/moto-api/reset-auth", "inf");
-    }
 }
 
 fn apply() -> Ctx {
@@ -118,7 +79,7 @@ async fn versions(c: &Clients, arn: &str) -> Vec<(String, bool)> {
 
 #[test]
 fn whoami_reports_the_moto_account() {
-    let Some(m) = moto() else { return };
+    let Some(m) = sdk() else { return };
     let c = m.clients();
     let id = m.run(sts::whoami(&c)).unwrap();
     assert_eq!(id.account, "123456789012");
@@ -128,7 +89,7 @@ fn whoami_reports_the_moto_account() {
 
 #[test]
 fn policy_is_created_then_left_alone() {
-    let Some(m) = moto() else { return };
+    let Some(m) = sdk() else { return };
     let c = m.clients();
     let ctx = apply();
     let d = doc(&["*"]);
@@ -185,7 +146,7 @@ fn policy_is_created_then_left_alone() {
 
 #[test]
 fn changed_document_makes_a_new_default_and_a_matching_old_one_is_reused() {
-    let Some(m) = moto() else { return };
+    let Some(m) = sdk() else { return };
     let c = m.clients();
     let ctx = apply();
     let a = doc(&["*"]);
@@ -229,7 +190,7 @@ fn changed_document_makes_a_new_default_and_a_matching_old_one_is_reused() {
 
 #[test]
 fn sixth_version_prunes_the_oldest_non_default() {
-    let Some(m) = moto() else { return };
+    let Some(m) = sdk() else { return };
     let c = m.clients();
     let ctx = apply();
     let mut arn = String::new();
@@ -276,7 +237,7 @@ fn sixth_version_prunes_the_oldest_non_default() {
 
 #[test]
 fn attaching_twice_leaves_one_attachment() {
-    let Some(m) = moto() else { return };
+    let Some(m) = sdk() else { return };
     let c = m.clients();
     let ctx = apply();
     let u = m
@@ -326,7 +287,7 @@ fn attaching_twice_leaves_one_attachment() {
 
 #[test]
 fn third_access_key_is_refused_with_advice() {
-    let Some(m) = moto() else { return };
+    let Some(m) = sdk() else { return };
     let c = m.clients();
     let ctx = apply();
     m.run(iam::ensure_user(&ctx, &c, AGENT, None, &[])).unwrap();
@@ -393,7 +354,7 @@ async fn inventory(c: &Clients) -> (usize, usize, usize) {
 
 #[test]
 fn check_mode_on_an_empty_account_plans_everything_and_creates_nothing() {
-    let Some(m) = moto() else { return };
+    let Some(m) = sdk() else { return };
     let c = m.clients();
     let ctx = Ctx::plain(Mode::Check);
     let before = m.run(inventory(&c));
@@ -467,7 +428,7 @@ fn check_mode_on_an_empty_account_plans_everything_and_creates_nothing() {
 
 /// Creates the agent user with the read policy (attached or not) and a key,
 /// writes the key into a credentials file; returns (policy arn, key id, secret).
-fn agent_with_key(m: &Moto, dir: &Path, attach: bool) -> (Planned<String>, String, String) {
+fn agent_with_key(m: &Sdk, dir: &Path, attach: bool) -> (Planned<String>, String, String) {
     let c = m.clients();
     let ctx = apply();
     m.run(iam::ensure_user(&ctx, &c, AGENT, None, &[])).unwrap();
@@ -520,7 +481,7 @@ fn verify_opts(dir: &Path) -> SecretOpts {
 
 #[test]
 fn get_value_with_a_profile_from_a_credentials_file_uses_that_key() {
-    let Some(m) = moto() else { return };
+    let Some(m) = sdk() else { return };
     let dir = tempfile::tempdir().unwrap();
     let (_, id, _) = agent_with_key(&m, dir.path(), true);
     let ctx = apply();
@@ -627,13 +588,13 @@ fn get_value_with_a_profile_from_a_credentials_file_uses_that_key() {
 
 #[test]
 fn enforced_authorisation_follows_the_attachment() {
-    let Some(m) = moto() else { return };
+    let Some(m) = sdk() else { return };
     let dir = tempfile::tempdir().unwrap();
     let (arn, _, secret) = agent_with_key(&m, dir.path(), false);
     let ctx = apply();
     let c = m.clients();
     let get = |opts: &SecretOpts| {
-        let _on = Enforced::on();
+        let _on = m.moto.enforced();
         m.run(secrets::get_value(
             &ctx,
             &m.aws,
@@ -691,7 +652,7 @@ fn enforced_authorisation_follows_the_attachment() {
         ))
         .unwrap();
     let named = {
-        let _on = Enforced::on();
+        let _on = m.moto.enforced();
         m.run(async { sts::with_identity(&agent, iam::user(&agent, "someone").await).await })
             .unwrap_err()
     };
@@ -801,7 +762,7 @@ const STEPS_1_2: &str = r#"
 
 #[test]
 fn a_check_run_of_steps_1_and_2_plans_everything_and_changes_nothing() {
-    let Some(m) = moto() else { return };
+    let Some(m) = sdk() else { return };
     let c = m.clients();
     let before = m.run(inventory(&c));
     let (r, out) = script::run(Mode::Check, STEPS_1_2);
@@ -822,7 +783,7 @@ fn a_check_run_of_steps_1_and_2_plans_everything_and_changes_nothing() {
 
 #[test]
 fn an_apply_run_of_steps_1_and_2_converges_and_never_prints_the_secret() {
-    let Some(m) = moto() else { return };
+    let Some(m) = sdk() else { return };
     let (r, out) = script::run(Mode::Apply, STEPS_1_2);
     let r = r.unwrap_or_else(|e| panic!("{e}\n{out}"));
     for k in ["policy", "user", "attach", "key"] {
@@ -862,7 +823,7 @@ fn an_apply_run_of_steps_1_and_2_converges_and_never_prints_the_secret() {
 
 #[test]
 fn configure_switches_the_identity_and_bad_input_is_refused() {
-    let Some(_m) = moto() else { return };
+    let Some(_m) = sdk() else { return };
     let (r, out) = script::run(
         Mode::Apply,
         r#"
@@ -885,7 +846,7 @@ fn configure_switches_the_identity_and_bad_input_is_refused() {
 
 #[test]
 fn a_profile_missing_from_the_credentials_file_is_a_clear_error() {
-    let Some(m) = moto() else { return };
+    let Some(m) = sdk() else { return };
     let dir = tempfile::tempdir().unwrap();
     write_credentials(dir.path(), "AKIAEXAMPLE", "not-a-real-secret-value-xyz");
     let opts = SecretOpts {
@@ -919,7 +880,7 @@ fn a_profile_missing_from_the_credentials_file_is_a_clear_error() {
 
 #[test]
 fn an_explicit_profile_wins_over_environment_credentials() {
-    let Some(m) = moto() else { return };
+    let Some(m) = sdk() else { return };
     // The sandbox's shared credentials file from .build/moto.env; never a real one.
     let file = std::env::var("AWS_SHARED_CREDENTIALS_FILE")
         .ok()

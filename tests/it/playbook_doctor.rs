@@ -5,6 +5,7 @@
 //! fixed names.
 
 use crate::common::agent::*;
+use crate::common::moto;
 
 const DOCTOR: &str = "alation-agent/doctor";
 const SETUP: &str = "alation-agent/secrets-manager-iam-user";
@@ -12,7 +13,7 @@ const SECRET_NAME: &str = "doctor-db";
 const SECRET_VALUE: &str = "doctor-db-password-never-printed";
 
 fn detach_policy(user: &str, policy_arn: &str) {
-    let out = aws(
+    let out = moto::aws(
         "iam",
         &[("Content-Type", "application/x-www-form-urlencoded")],
         &format!(
@@ -182,9 +183,9 @@ fn assert_only_failure(expected: &[(&str, &str, &str)], secret: &str) -> Run {
 
 #[test]
 fn doctor_passes_on_a_converged_host_changes_nothing_and_prints_no_secret() {
-    let Some(_g) = agent_host() else { return };
+    let Some(_g) = host_with_moto() else { return };
     let secret = converge();
-    create_secret(SECRET_NAME, SECRET_VALUE);
+    moto::create_secret(SECRET_NAME, SECRET_VALUE);
     let test_secret = format!("test_secret={SECRET_NAME}");
     let before = world();
 
@@ -267,7 +268,7 @@ fn doctor_passes_on_a_converged_host_changes_nothing_and_prints_no_secret() {
 
 #[test]
 fn doctor_names_a_wrong_mode_with_its_fix() {
-    let Some(_g) = agent_host() else { return };
+    let Some(_g) = host_with_moto() else { return };
     let secret = converge();
     sh("chmod", &["644", CRED_FILE]);
     assert_only_failure(
@@ -282,7 +283,7 @@ fn doctor_names_a_wrong_mode_with_its_fix() {
 
 #[test]
 fn doctor_names_a_wrong_group_with_its_fix() {
-    let Some(_g) = agent_host() else { return };
+    let Some(_g) = host_with_moto() else { return };
     let secret = converge();
     sh("chgrp", &["root", CRED_FILE]);
     assert_only_failure(
@@ -297,7 +298,7 @@ fn doctor_names_a_wrong_group_with_its_fix() {
 
 #[test]
 fn doctor_names_a_stopped_container_with_its_fix() {
-    let Some(_g) = agent_host() else { return };
+    let Some(_g) = host_with_moto() else { return };
     let secret = converge();
     sh("docker", &["stop", "auth"]);
     assert_only_failure(
@@ -312,7 +313,7 @@ fn doctor_names_a_stopped_container_with_its_fix() {
 
 #[test]
 fn doctor_names_a_deactivated_key_with_its_fix() {
-    let Some(_g) = agent_host() else { return };
+    let Some(_g) = host_with_moto() else { return };
     let secret = converge();
     let id = key_id();
     eval(&format!(
@@ -334,7 +335,7 @@ fn doctor_names_a_deactivated_key_with_its_fix() {
 
 #[test]
 fn doctor_names_a_deleted_key_and_still_completes_the_table() {
-    let Some(_g) = agent_host() else { return };
+    let Some(_g) = host_with_moto() else { return };
     let secret = converge();
     let id = key_id();
     eval(&format!("iam::delete_access_key(\"{USER}\", \"{id}\"); ()"));
@@ -362,7 +363,7 @@ fn doctor_names_a_deleted_key_and_still_completes_the_table() {
 
 #[test]
 fn doctor_names_a_detached_policy_with_its_fix() {
-    let Some(_g) = agent_host() else { return };
+    let Some(_g) = host_with_moto() else { return };
     let secret = converge();
     let arn = "arn:aws:iam::123456789012:policy/read_secrets_policy";
     detach_policy(USER, arn);
@@ -379,7 +380,7 @@ fn doctor_names_a_detached_policy_with_its_fix() {
 
 #[test]
 fn doctor_names_a_policy_that_does_not_allow_the_secrets() {
-    let Some(_g) = agent_host() else { return };
+    let Some(_g) = host_with_moto() else { return };
     let secret = converge();
     eval(
         "iam::ensure_policy(\"read_secrets_policy\", iam::policy_document([\"secretsmanager:GetSecretValue\"], [\"arn:aws:secretsmanager:us-east-1:123456789012:secret:other-AbCdEf\"])); ()",
@@ -396,7 +397,7 @@ fn doctor_names_a_policy_that_does_not_allow_the_secrets() {
 
 #[test]
 fn doctor_on_a_bare_host_completes_the_table_and_changes_nothing() {
-    let Some(_g) = agent_host() else { return };
+    let Some(_g) = host_with_moto() else { return };
     let before = world();
     let run = doctor(&["--output", "json"]);
     assert_eq!(run.code, 1, "{}", run.all());

@@ -7,6 +7,7 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 
 use crate::common::agent::*;
+use crate::common::moto;
 
 const PLAYBOOK: &str = "alation-agent/secrets-manager-iam-user";
 
@@ -18,7 +19,7 @@ fn playbook(extra: &[&str]) -> Run {
 
 #[test]
 fn check_on_a_fresh_host_shows_the_plan_and_changes_nothing() {
-    let Some(_g) = agent_host() else { return };
+    let Some(_g) = host_with_moto() else { return };
     let before = world();
     let tar = archive(OLD).trim_end_matches(".gz").to_string();
     let tar_before = std::fs::metadata(&tar).ok().map(|m| m.mtime());
@@ -63,7 +64,7 @@ fn check_on_a_fresh_host_shows_the_plan_and_changes_nothing() {
 
 #[test]
 fn first_run_converges_and_the_second_changes_nothing() {
-    let Some(_g) = agent_host() else { return };
+    let Some(_g) = host_with_moto() else { return };
     let first = playbook(&["--set", &format!("addon_archive={}", archive(OLD))]);
     assert_eq!(first.code, 0, "{}", first.all());
     assert!(
@@ -145,7 +146,7 @@ fn first_run_converges_and_the_second_changes_nothing() {
 
 #[test]
 fn other_profiles_and_comments_in_the_credentials_file_survive() {
-    let Some(_g) = agent_host() else { return };
+    let Some(_g) = host_with_moto() else { return };
     std::fs::create_dir_all(CRED_DIR).unwrap();
     let original = "# managed by hand\n[default]\naws_access_key_id = AKIADEFAULT000000000\naws_secret_access_key=defaultsecretdefaultsecret\n\n; the old connector\n[legacy]\naws_access_key_id=AKIALEGACY0000000000\naws_secret_access_key = legacysecretlegacysecret\nregion=eu-west-1\n";
     std::fs::write(CRED_FILE, original).unwrap();
@@ -169,7 +170,7 @@ fn other_profiles_and_comments_in_the_credentials_file_survive() {
 
 #[test]
 fn the_addon_is_left_alone_when_current_and_updated_when_older() {
-    let Some(_g) = agent_host() else { return };
+    let Some(_g) = host_with_moto() else { return };
     let first = playbook(&["--set", &format!("addon_archive={}", archive(OLD))]);
     assert_eq!(first.code, 0, "{}", first.all());
 
@@ -202,7 +203,7 @@ fn the_addon_is_left_alone_when_current_and_updated_when_older() {
 
 #[test]
 fn a_policy_with_another_document_gets_a_new_default_version() {
-    let Some(_g) = agent_host() else { return };
+    let Some(_g) = host_with_moto() else { return };
     eval(
         "iam::ensure_policy(\"read_secrets_policy\", iam::policy_document([\"secretsmanager:GetSecretValue\"], [\"arn:aws:secretsmanager:us-east-1:123456789012:secret:old-AbCdEf\"]))",
     );
@@ -223,7 +224,7 @@ fn a_policy_with_another_document_gets_a_new_default_version() {
 
 #[test]
 fn a_user_at_the_two_key_limit_stops_before_any_change() {
-    let Some(_g) = agent_host() else { return };
+    let Some(_g) = host_with_moto() else { return };
     eval(&format!(
         "iam::ensure_user(\"{USER}\"); iam::create_access_key(\"{USER}\"); iam::create_access_key(\"{USER}\");"
     ));
@@ -246,7 +247,7 @@ fn a_user_at_the_two_key_limit_stops_before_any_change() {
 
 #[test]
 fn prerequisite_failures_stop_before_any_change_and_name_the_fix() {
-    let Some(_g) = agent_host() else { return };
+    let Some(_g) = host_with_moto() else { return };
     let before = world();
     let arch = format!("addon_archive={}", archive(OLD));
 
@@ -317,8 +318,8 @@ fn prerequisite_failures_stop_before_any_change_and_name_the_fix() {
 
 #[test]
 fn the_written_profile_reads_the_test_secret_and_a_wrong_one_fails_clearly() {
-    let Some(_g) = agent_host() else { return };
-    create_secret("db/password", "hunter2hunter2value");
+    let Some(_g) = host_with_moto() else { return };
+    moto::create_secret("db/password", "hunter2hunter2value");
     let run = playbook(&[
         "--set",
         &format!("addon_archive={}", archive(OLD)),
@@ -349,7 +350,7 @@ fn the_written_profile_reads_the_test_secret_and_a_wrong_one_fails_clearly() {
 
 #[test]
 fn restarting_the_agent_without_a_terminal_needs_yes() {
-    let Some(_g) = agent_host() else { return };
+    let Some(_g) = host_with_moto() else { return };
     let run = runbook(
         &[
             "run",

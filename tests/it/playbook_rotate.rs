@@ -97,7 +97,7 @@ const USER_ARN: &str = "arn:aws:iam::123456789012:user/agent-e2e";
 
 #[test]
 fn rotation_replaces_the_key_and_keeps_everything_else() {
-    let Some(_g) = agent_host() else { return };
+    let Some(_g) = host_with_moto() else { return };
     std::fs::create_dir_all(CRED_DIR).unwrap();
     let original = "# managed by hand\n[default]\naws_access_key_id = AKIADEFAULT000000000\naws_secret_access_key=defaultsecretdefaultsecret\n\n; the old connector\n[legacy]\naws_access_key_id=AKIALEGACY0000000000\naws_secret_access_key = legacysecretlegacysecret\nregion=eu-west-1\n";
     std::fs::write(CRED_FILE, original).unwrap();
@@ -175,7 +175,7 @@ fn rotation_replaces_the_key_and_keeps_everything_else() {
 
 #[test]
 fn check_mode_shows_the_plan_and_changes_nothing() {
-    let Some(_g) = agent_host() else { return };
+    let Some(_g) = host_with_moto() else { return };
     let (old_id, secret) = converge();
     let before = world();
     let run = playbook(&["--check"]);
@@ -204,7 +204,7 @@ fn check_mode_shows_the_plan_and_changes_nothing() {
 
 #[test]
 fn an_inactive_key_not_in_the_file_is_deleted_first() {
-    let Some(_g) = agent_host() else { return };
+    let Some(_g) = host_with_moto() else { return };
     let (old_id, old_secret) = converge();
     let extra = extra_key();
     eval(&format!(
@@ -254,7 +254,7 @@ fn an_inactive_key_not_in_the_file_is_deleted_first() {
 
 #[test]
 fn an_active_key_not_in_the_file_stops_before_any_change() {
-    let Some(_g) = agent_host() else { return };
+    let Some(_g) = host_with_moto() else { return };
     let (old_id, secret) = converge();
     let extra = extra_key();
     let before = world();
@@ -284,7 +284,7 @@ fn an_active_key_not_in_the_file_stops_before_any_change() {
 
 #[test]
 fn two_active_keys_and_neither_in_the_file_stops_and_names_both() {
-    let Some(_g) = agent_host() else { return };
+    let Some(_g) = host_with_moto() else { return };
     converge();
     std::fs::remove_file(CRED_FILE).unwrap();
     let extra = extra_key();
@@ -326,7 +326,7 @@ fn interrupted(old_id: &str, old_status: &str) -> String {
 
 #[test]
 fn a_rerun_after_an_interrupted_rotation_finishes_it() {
-    let Some(_g) = agent_host() else { return };
+    let Some(_g) = host_with_moto() else { return };
     for old_status in ["Active", "Inactive"] {
         let (old_id, old_secret) = converge();
         let new_id = interrupted(&old_id, old_status);
@@ -372,7 +372,7 @@ fn a_rerun_after_an_interrupted_rotation_finishes_it() {
 
 #[test]
 fn prerequisite_failures_stop_before_any_change() {
-    let Some(_g) = agent_host() else { return };
+    let Some(_g) = host_with_moto() else { return };
     let before = world();
     let run = playbook(&[]);
     assert_eq!(run.code, 1, "{}", run.all());
@@ -398,7 +398,7 @@ fn prerequisite_failures_stop_before_any_change() {
 
 #[test]
 fn a_deactivated_key_in_the_file_is_replaced() {
-    let Some(_g) = agent_host() else { return };
+    let Some(_g) = host_with_moto() else { return };
     let (old_id, _) = converge();
     eval(&format!(
         "iam::deactivate_access_key(\"{USER}\", \"{old_id}\"); ()"
@@ -420,7 +420,7 @@ fn a_deactivated_key_in_the_file_is_replaced() {
 
 #[test]
 fn a_failed_write_deletes_the_new_key_and_leaves_the_old_one() {
-    let Some(_g) = agent_host() else { return };
+    let Some(_g) = host_with_moto() else { return };
     let (old_id, old_secret) = converge();
     let text = std::fs::read_to_string(CRED_FILE).unwrap();
     // An immutable folder: the atomic write cannot create its temp file.
@@ -476,7 +476,7 @@ fn failing_copy(dir: &Path) -> String {
 
 #[test]
 fn a_new_key_that_fails_verification_puts_the_old_one_back() {
-    let Some(_g) = agent_host() else { return };
+    let Some(_g) = host_with_moto() else { return };
     let (old_id, old_secret) = converge();
     let text = std::fs::read_to_string(CRED_FILE).unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -509,7 +509,7 @@ fn a_new_key_that_fails_verification_puts_the_old_one_back() {
 
 #[test]
 fn a_new_key_that_fails_verification_stays_when_the_old_one_does_not_work() {
-    let Some(_g) = agent_host() else { return };
+    let Some(_g) = host_with_moto() else { return };
     let (old_id, _) = converge();
     eval(&format!(
         "iam::deactivate_access_key(\"{USER}\", \"{old_id}\"); ()"
@@ -602,7 +602,7 @@ fn killed_at(point: &str) -> String {
 
 #[test]
 fn killed_between_any_two_steps_a_rerun_converges() {
-    let Some(_g) = agent_host() else { return };
+    let Some(_g) = host_with_moto() else { return };
     for point in [
         // inside the step that creates and writes, between the two
         "    try {\n        write_profile(dir, profile, with_key(",

@@ -112,7 +112,7 @@ fn assert_converged(id: &str, secret: &str) {
 
 #[test]
 fn iam_user_then_agent_setup_reach_the_all_in_one_end_state() {
-    let Some(_g) = agent_host() else { return };
+    let Some(_g) = host_with_moto() else { return };
     let ws = Workstation::new();
     let handover = ws.handover();
     let mut runs: Vec<Run> = Vec::new();
@@ -274,7 +274,7 @@ fn iam_user_then_agent_setup_reach_the_all_in_one_end_state() {
 
 #[test]
 fn iam_user_without_a_way_to_hand_the_key_over_stops_before_any_change() {
-    let Some(_g) = agent_host() else { return };
+    let Some(_g) = host_with_moto() else { return };
     let ws = Workstation::new();
     let before = world();
 
@@ -320,7 +320,7 @@ fn iam_user_without_a_way_to_hand_the_key_over_stops_before_any_change() {
 
 #[test]
 fn agent_setup_takes_the_key_id_and_the_secret_from_the_environment() {
-    let Some(_g) = agent_host() else { return };
+    let Some(_g) = host_with_moto() else { return };
     let ws = Workstation::new();
     // JSON with diffs this time: the secret must stay out of those too.
     let cloud = ws.iam_user(&["--set", &ws.handover_arg(), "--output", "json", "--diff"]);
@@ -454,7 +454,7 @@ fn agent_setup_takes_the_key_id_and_the_secret_from_the_environment() {
 
 #[test]
 fn a_key_whose_hand_over_fails_is_deleted_again() {
-    let Some(_g) = agent_host() else { return };
+    let Some(_g) = host_with_moto() else { return };
     // A folder the unprivileged admin cannot write to: the key is created, the
     // write fails, and the key must not survive (AWS shows its secret only once).
     let ws = Workstation::new();
@@ -483,7 +483,7 @@ fn a_key_whose_hand_over_fails_is_deleted_again() {
 /// hold the secret.
 #[test]
 fn show_key_shows_the_secret_on_the_terminal_only_and_once() {
-    let Some(_g) = agent_host() else { return };
+    let Some(_g) = host_with_moto() else { return };
     if Command::new("script").arg("--version").output().is_err() {
         panic!("`script` (util-linux) is needed for a pseudo-terminal");
     }
@@ -549,7 +549,7 @@ fn show_key_shows_the_secret_on_the_terminal_only_and_once() {
 /// replacing a key that worked.
 #[test]
 fn a_key_given_by_hand_that_does_not_verify_gives_the_old_key_back() {
-    let Some(_g) = agent_host() else { return };
+    let Some(_g) = host_with_moto() else { return };
     let arch = format!("addon_archive={}", archive(OLD));
     let setup = runbook(
         &[

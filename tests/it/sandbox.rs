@@ -12,22 +12,14 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::rc::Rc;
-use std::sync::MutexGuard;
 use std::time::{Duration, Instant};
 
 use runbook::host::{Ctx, ErrorKind, Mode, Progress, Status, docker, systemd};
 
-use crate::common::child;
-use crate::common::gate::{self, Service};
+use crate::common::{agent, child};
 
 const OLD: &str = "5.14.0.1968";
 const NEW: &str = "5.15.0.2001";
-
-/// The Agent host's lock, or `None` when the test is skipped knowingly (see
-/// `gate::require`).
-fn sandbox() -> Option<MutexGuard<'static, ()>> {
-    gate::require(Service::Sandbox).then(crate::common::agent::lock_host)
-}
 
 fn rt() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
@@ -122,7 +114,7 @@ impl Progress for Ticks {
 
 #[test]
 fn restart_changes_the_main_pid() {
-    let Some(_g) = sandbox() else { return };
+    let Some(_g) = agent::host() else { return };
     let ctx = apply();
     systemd::start(&ctx, "hydra", systemd::DEFAULT_WAIT).unwrap();
     let before = systemd::status(&ctx, "hydra").unwrap().unwrap();
@@ -142,7 +134,7 @@ fn restart_changes_the_main_pid() {
 
 #[test]
 fn start_of_an_active_unit_is_ok_and_stop_start_round_trips() {
-    let Some(_g) = sandbox() else { return };
+    let Some(_g) = agent::host() else { return };
     let ctx = apply();
     systemd::start(&ctx, "hydra", systemd::DEFAULT_WAIT).unwrap();
     let (o, _) = systemd::start(&ctx, "hydra", systemd::DEFAULT_WAIT).unwrap();
@@ -166,7 +158,7 @@ fn start_of_an_active_unit_is_ok_and_stop_start_round_trips() {
 
 #[test]
 fn unknown_unit_is_not_found() {
-    let Some(_g) = sandbox() else { return };
+    let Some(_g) = agent::host() else { return };
     let ctx = apply();
     let unit = unique("no-such-unit");
     assert!(systemd::status(&ctx, &unit).unwrap().is_none());
@@ -207,7 +199,7 @@ impl Drop for TempUnit {
 
 #[test]
 fn unit_failing_on_start_reports_state_and_journal() {
-    let Some(_g) = sandbox() else { return };
+    let Some(_g) = agent::host() else { return };
     let ctx = apply();
     // Type=simple: `systemctl start` itself succeeds, the process dies at once.
     let simple = TempUnit::new(
@@ -241,7 +233,7 @@ fn unit_failing_on_start_reports_state_and_journal() {
 
 #[test]
 fn wait_active_times_out_and_honours_cancel() {
-    let Some(_g) = sandbox() else { return };
+    let Some(_g) = agent::host() else { return };
     let unit = TempUnit::new("idle", "Type=simple\nExecStart=/bin/sleep infinity");
     let ctx = apply();
     // Never started: the wait cannot succeed.
@@ -271,7 +263,7 @@ fn wait_active_times_out_and_honours_cancel() {
 
 #[test]
 fn unreachable_daemon_is_unavailable_with_a_fix() {
-    let Some(_g) = sandbox() else { return };
+    let Some(_g) = agent::host() else { return };
     let rt = rt();
     for host in ["unix:///nonexistent/docker.sock", "tcp://127.0.0.1:1"] {
         let e = rt.block_on(docker::connect_to(host)).unwrap_err();
@@ -292,7 +284,7 @@ fn unreachable_daemon_is_unavailable_with_a_fix() {
 
 #[test]
 fn bad_archives_are_refused_before_the_daemon_sees_them() {
-    let Some(_g) = sandbox() else { return };
+    let Some(_g) = agent::host() else { return };
     let rt = rt();
     let d = rt.block_on(docker::connect()).unwrap();
     let ctx = apply();
@@ -317,7 +309,7 @@ fn bad_archives_are_refused_before_the_daemon_sees_them() {
 
 #[test]
 fn load_is_idempotent_by_image_id() {
-    let Some(_g) = sandbox() else { return };
+    let Some(_g) = agent::host() else { return };
     remove_addon();
     let rt = rt();
     let d = rt.block_on(docker::connect()).unwrap();
@@ -373,7 +365,7 @@ impl Drop for TempContainer {
 
 #[test]
 fn container_exiting_at_once_fails_with_exit_code_and_logs() {
-    let Some(_g) = sandbox() else { return };
+    let Some(_g) = agent::host() else { return };
     let rt = rt();
     let d = rt.block_on(docker::connect()).unwrap();
     let image = addon_image(&rt, &d);
@@ -416,7 +408,7 @@ fn container_exiting_at_once_fails_with_exit_code_and_logs() {
 
 #[test]
 fn container_never_running_times_out_with_state() {
-    let Some(_g) = sandbox() else { return };
+    let Some(_g) = agent::host() else { return };
     let rt = rt();
     let d = rt.block_on(docker::connect()).unwrap();
     let image = addon_image(&rt, &d);
@@ -476,7 +468,7 @@ fn container_never_running_times_out_with_state() {
 
 #[test]
 fn addon_comes_up_after_kratos_install_and_hydra_restart() {
-    let Some(_g) = sandbox() else { return };
+    let Some(_g) = agent::host() else { return };
     remove_addon();
     let rt = rt();
     let d = rt.block_on(docker::connect()).unwrap();
@@ -628,7 +620,7 @@ fn engine(mode: Mode) -> rhai::Engine {
 
 #[test]
 fn scripts_see_the_modules_with_maps_and_catchable_errors() {
-    let Some(_g) = sandbox() else { return };
+    let Some(_g) = agent::host() else { return };
     remove_addon();
     let archive = addon(OLD);
     let script = format!(
@@ -690,7 +682,7 @@ fn scripts_see_the_modules_with_maps_and_catchable_errors() {
 
 #[test]
 fn container_stopped_earlier_is_waited_for_until_started() {
-    let Some(_g) = sandbox() else { return };
+    let Some(_g) = agent::host() else { return };
     let rt = rt();
     let d = rt.block_on(docker::connect()).unwrap();
     let image = addon_image(&rt, &d);
@@ -732,7 +724,7 @@ fn socket_not_permitted_is_unavailable_with_a_fix() {
         assert!(e.hint.as_deref().unwrap().contains("docker group"), "{e:?}");
         return;
     }
-    let Some(_g) = sandbox() else { return };
+    let Some(_g) = agent::host() else { return };
     // The child: not root, not in the docker group.
     let test = child::command(
         module_path!(),
@@ -757,7 +749,7 @@ fn missing_systemctl_is_not_a_systemd_host() {
         assert!(e.message.contains("systemctl"), "{e}");
         return;
     }
-    let Some(_g) = sandbox() else { return };
+    let Some(_g) = agent::host() else { return };
     child::run(
         child::command(module_path!(), "missing_systemctl_is_not_a_systemd_host")
             .env("PATH", "/nonexistent"),

@@ -1,18 +1,19 @@
-//! The harness of the end-to-end playbook tests, which run inside the
-//! Agent-host sandbox (systemd as PID 1, the real Docker daemon, moto for AWS,
-//! the `kratos` and `hydra` stand-ins). Tests take turns: the Agent's
-//! containers have fixed names on the one daemon, and `/etc/hydra` and the
-//! `hydra` unit are one per host. A test that also needs moto takes the host's
-//! lock first, then moto's: always in that order, so no two tests wait for
-//! each other.
+//! The Agent host: the sandbox the end-to-end tests run in (systemd as PID
+//! 1, the machine's Docker daemon, the `kratos` and `hydra` stand-ins), its
+//! lock, and what the tests read of it.
+//!
+//! The Agent's containers have fixed names (`auth`) on the one daemon, and
+//! `/etc/hydra` and the `hydra` unit are one per host: a test that uses any
+//! of them holds a [`Host`]. A test that also needs moto takes both with
+//! [`host_with_moto`], always in this order (the host, then moto), so two
+//! tests never wait for each other.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::Path;
 use std::process::Command;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use super::gate::{self, Service};
+use super::moto::{self, Moto};
 
 pub const CRED_DIR: &str = "/etc/hydra/auth/.aws";
 pub const CRED_FILE: &str = "/etc/hydra/auth/.aws/credentials";
@@ -24,91 +25,37 @@ pub const NOBODY: u32 = 65534;
 
 static LOCK: Mutex<()> = Mutex::new(());
 
-/// The lock of the Agent host. A test that panicked while holding it poisons
-/// it; that is no reason for the next test to fail.
-pub fn lock_host() -> MutexGuard<'static, ()> {
-    LOCK.lock().unwrap_or_else(PoisonError::into_inner)
+/// Exclusive use of the Agent host.
+pub struct Host {
+    _lock: MutexGuard<'static, ()>,
 }
 
-/// Exclusive use of a reset Agent host and moto (locked in that order), or
-/// `None` when the test is skipped knowingly (see `gate::require`).
-pub fn agent_host() -> Option<(MutexGuard<'static, ()>, MutexGuard<'static, ()>)> {
+/// Exclusive use of the Agent host, reset: no add-on container, no
+/// credentials folder, `hydra` active. `None` when the test is skipped
+/// knowingly (see `gate::require`).
+pub fn host() -> Option<Host> {
+    gate::require(Service::Sandbox).then(take)
+}
+
+/// The Agent host and a freshly reset moto, for the playbooks' end-to-end
+/// tests: `None` when the test is skipped knowingly.
+pub fn host_with_moto() -> Option<(Host, Moto)> {
     if !gate::require(Service::Sandbox | Service::Moto) {
         return None;
     }
-    let guard = lock_host();
-    let moto_guard = super::moto::lock();
-    moto("POST", "/moto-api/reset", "");
+    let host = take();
+    Some((host, Moto::take()))
+}
+
+fn take() -> Host {
+    // A test that panicked while holding the lock poisons it; the reset
+    // below is what the next test needs, not a healthy predecessor.
+    let lock = LOCK.lock().unwrap_or_else(PoisonError::into_inner);
     let _ = Command::new("docker").args(["rm", "-f", "auth"]).output();
     let _ = std::fs::remove_dir_all(CRED_DIR);
-    Some((guard, moto_guard))
-}
-
-fn moto_host() -> String {
-    let url = std::env::var("AWS_ENDPOINT_URL")
-        .expect("AWS_ENDPOINT_URL (moto) must be set: run scripts/test.sh");
-    url.trim_start_matches("http://")
-        .trim_end_matches('/')
-        .to_string()
-}
-
-/// One HTTP request; the response body.
-fn http(host: &str, request: &str) -> String {
-    let mut s = TcpStream::connect(host).unwrap_or_else(|e| panic!("cannot reach {host}: {e}"));
-    s.write_all(request.as_bytes()).unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
-    out
-}
-
-/// One request to moto, whose address the runner passes in AWS_ENDPOINT_URL; the body.
-pub fn moto(method: &str, path: &str, body: &str) -> String {
-    moto_with(method, path, &[], body)
-}
-
-/// A request to moto with extra headers (a `Content-Type` replaces text/plain).
-pub fn moto_with(method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> String {
-    let host = moto_host();
-    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\n");
-    if !headers.iter().any(|(k, _)| *k == "Content-Type") {
-        head.push_str("Content-Type: text/plain\r\n");
-    }
-    for (k, v) in headers {
-        head.push_str(&format!("{k}: {v}\r\n"));
-    }
-    let out = http(
-        &host,
-        &format!(
-            "{head}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        ),
-    );
-    out.split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default()
-}
-
-/// A call to moto's AWS API as the admin (moto routes by the credential scope
-/// and does not verify signatures): for changes runbook has no function for.
-pub fn aws(service: &str, headers: &[(&str, &str)], body: &str) -> String {
-    let auth = format!(
-        "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=0"
-    );
-    let mut all = vec![("Authorization", auth.as_str())];
-    all.extend_from_slice(headers);
-    moto_with("POST", "/", &all, body)
-}
-
-pub fn create_secret(name: &str, value: &str) {
-    let out = aws(
-        "secretsmanager",
-        &[
-            ("Content-Type", "application/x-amz-json-1.1"),
-            ("X-Amz-Target", "secretsmanager.CreateSecret"),
-        ],
-        &serde_json::json!({"Name": name, "SecretString": value}).to_string(),
-    );
-    assert!(out.contains("\"ARN\""), "{out}");
+    // A test that failed half-way may have left the Agent stopped.
+    sh("systemctl", &["start", "hydra"]);
+    Host { _lock: lock }
 }
 
 /// The value without its empty tables, lists and nulls.
@@ -134,8 +81,7 @@ fn prune(v: serde_json::Value) -> serde_json::Value {
 /// Everything a run could change: AWS (moto's whole state), containers, the
 /// credentials folder's content, modes and owners.
 pub fn world() -> (String, String, String) {
-    let mut aws: serde_json::Value =
-        serde_json::from_str(&moto("GET", "/moto-api/data.json", "")).expect("moto state");
+    let mut aws = moto::state();
     // moto records a summary on every read of the account, and creates a
     // service's empty tables on its first call: neither is a change.
     aws["iam"]["AccountSummary"] = serde_json::Value::Null;
@@ -261,7 +207,7 @@ pub fn key_in(path: &Path) -> (String, String) {
 /// What the add-on itself can read of the credentials file (the stand-in
 /// serves the profile names it can read, or 403 when it cannot).
 pub fn addon_sees() -> String {
-    http(
+    super::http(
         "127.0.0.1:11001",
         "GET /cgi-bin/profiles HTTP/1.0\r\nHost: localhost\r\n\r\n",
     )

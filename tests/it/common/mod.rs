@@ -8,7 +8,8 @@ pub mod gate;
 pub mod moto;
 
 use std::collections::BTreeMap;
-use std::io::Write;
+use std::io::{Read, Write};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -159,4 +160,18 @@ fn replace_numbers_before(text: &str, unit: &str) -> String {
         }
     }
     out
+}
+
+/// One raw HTTP request to `addr`; the whole response, or why not.
+pub fn try_http(addr: &str, request: &str) -> std::io::Result<String> {
+    let mut s = TcpStream::connect(addr)?;
+    s.write_all(request.as_bytes())?;
+    let mut out = String::new();
+    s.read_to_string(&mut out)?;
+    Ok(out)
+}
+
+/// One raw HTTP request to `addr`; the whole response.
+pub fn http(addr: &str, request: &str) -> String {
+    try_http(addr, request).unwrap_or_else(|e| panic!("cannot reach {addr}: {e}"))
 }
