@@ -7,12 +7,14 @@ use std::future::Future;
 use std::path::Path;
 use std::time::Duration;
 
+use rhai::Map;
 use runbook::host::aws::iam::{self, Planned};
 use runbook::host::aws::secrets::{self, SecretOpts};
 use runbook::host::aws::{Aws, AwsSettings, Clients, policy, sts};
 use runbook::host::{Ctx, ErrorKind, Mode, Status};
 use serde_json::Value;
 
+use crate::common::engine::Engine;
 use crate::common::moto::Moto;
 
 const AGENT: &str = "alation-agent-test";
@@ -522,7 +524,7 @@ fn get_value_with_a_profile_from_a_credentials_file_uses_that_key() {
         .unwrap();
     assert_eq!(me, me2);
     // Through the script API as well.
-    let (r, out) = script::run(
+    let (r, out) = script(
         Mode::Apply,
         &format!(
             r#"let w = sts::whoami(#{{profile: "alation_auth", credentials_file: "{0}", wait: "0s"}});
@@ -535,7 +537,7 @@ fn get_value_with_a_profile_from_a_credentials_file_uses_that_key() {
     assert_eq!(r["arn"].to_string(), me.arn);
     assert_eq!(r["shown"].to_string(), "********");
     assert_eq!(r["len"].as_int().unwrap(), "s3cr3t-db-value".len() as i64);
-    let (checked, out) = script::run(
+    let (checked, out) = script(
         Mode::Check,
         &format!(
             r#"#{{w: is_unknown(sts::whoami(#{{profile: "alation_auth", credentials_file: "{0}"}})),
@@ -688,59 +690,12 @@ fn enforced_authorisation_follows_the_attachment() {
 
 // ---------------------------------------------------------------- scripts
 
-mod script {
-    use std::cell::RefCell;
-    use std::io::Write;
-    use std::rc::Rc;
-
-    use rhai::{Dynamic, Engine, Map};
-    use runbook::bindings::{Env, register_all};
-    use runbook::host::{Cancel, Ctx, Mode, NoProgress};
-    use runbook::report::{JsonPrinter, Redactor, Reporter};
-
-    #[derive(Clone, Default)]
-    pub struct Buf(Rc<RefCell<Vec<u8>>>);
-    impl Write for Buf {
-        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-            self.0.borrow_mut().extend_from_slice(b);
-            Ok(b.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    impl Buf {
-        pub fn text(&self) -> String {
-            String::from_utf8_lossy(&self.0.borrow()).into_owned()
-        }
-    }
-
-    /// Runs `script` with every host module registered; returns its value
-    /// and the JSON report it printed.
-    pub fn run(mode: Mode, script: &str) -> (Result<Map, String>, String) {
-        let out = Buf::default();
-        let redactor = Rc::new(Redactor::new());
-        let reporter = Rc::new(Reporter::new(
-            Box::new(JsonPrinter::new(out.clone())),
-            redactor.clone(),
-            false,
-        ));
-        let ctx = Ctx {
-            mode,
-            diff: false,
-            cancel: Cancel::new(),
-            redactor,
-            progress: Rc::new(NoProgress),
-        };
-        let env = Rc::new(Env::new(ctx, reporter, false, false));
-        let mut engine = Engine::new();
-        register_all(&mut engine, &env);
-        let r = engine
-            .eval::<Dynamic>(script)
-            .map(|d| d.cast::<Map>())
-            .map_err(|e| format!("{e:?}"));
-        (r, out.text())
-    }
+/// Runs `script` in an in-process session in `mode`; its value (a map) and
+/// the JSON report it printed.
+fn script(mode: Mode, script: &str) -> (Result<Map, String>, String) {
+    let engine = Engine::new(mode);
+    let r = engine.eval(script).map(|d| d.cast::<Map>());
+    (r, engine.output())
 }
 
 const STEPS_1_2: &str = r#"
@@ -765,7 +720,7 @@ fn a_check_run_of_steps_1_and_2_plans_everything_and_changes_nothing() {
     let Some(m) = sdk() else { return };
     let c = m.clients();
     let before = m.run(inventory(&c));
-    let (r, out) = script::run(Mode::Check, STEPS_1_2);
+    let (r, out) = script(Mode::Check, STEPS_1_2);
     let r = r.unwrap_or_else(|e| panic!("{e}\n{out}"));
     assert_eq!(m.run(inventory(&c)), before);
     for k in ["policy", "user", "attach", "key"] {
@@ -784,7 +739,7 @@ fn a_check_run_of_steps_1_and_2_plans_everything_and_changes_nothing() {
 #[test]
 fn an_apply_run_of_steps_1_and_2_converges_and_never_prints_the_secret() {
     let Some(m) = sdk() else { return };
-    let (r, out) = script::run(Mode::Apply, STEPS_1_2);
+    let (r, out) = script(Mode::Apply, STEPS_1_2);
     let r = r.unwrap_or_else(|e| panic!("{e}\n{out}"));
     for k in ["policy", "user", "attach", "key"] {
         assert_eq!(r[k].to_string(), "changed", "{k}: {out}");
@@ -801,12 +756,12 @@ fn an_apply_run_of_steps_1_and_2_converges_and_never_prints_the_secret() {
     assert!(!out.contains(secret.expose()) && !line.contains(secret.expose()));
 
     // A second run changes nothing but the new key, and the third key is refused.
-    let (r2, out2) = script::run(Mode::Apply, STEPS_1_2);
+    let (r2, out2) = script(Mode::Apply, STEPS_1_2);
     let r2 = r2.unwrap();
     for k in ["policy", "user", "attach"] {
         assert_eq!(r2[k].to_string(), "ok", "{k}: {out2}");
     }
-    let (r3, out3) = script::run(Mode::Apply, STEPS_1_2);
+    let (r3, out3) = script(Mode::Apply, STEPS_1_2);
     let e = r3.unwrap_err();
     assert!(
         e.contains("limit_exceeded") && e.contains("rotate-access-key"),
@@ -814,7 +769,7 @@ fn an_apply_run_of_steps_1_and_2_converges_and_never_prints_the_secret() {
     );
 
     // The script can catch a host error as a map with kind and message.
-    let (caught, _) = script::run(
+    let (caught, _) = script(
         Mode::Apply,
         r#"let r = #{}; try { iam::create_access_key("alation-agent-test"); } catch (err) { r = #{kind: err.kind, hint: err.hint}; } r"#,
     );
@@ -824,7 +779,7 @@ fn an_apply_run_of_steps_1_and_2_converges_and_never_prints_the_secret() {
 #[test]
 fn configure_switches_the_identity_and_bad_input_is_refused() {
     let Some(_m) = sdk() else { return };
-    let (r, out) = script::run(
+    let (r, out) = script(
         Mode::Apply,
         r#"
         aws::configure(#{region: "eu-west-1"});

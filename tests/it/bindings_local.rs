@@ -1,52 +1,19 @@
 //! The fs, ini, proc and archive modules as scripts see them.
 
-use std::io::Write;
-use std::rc::Rc;
-use std::sync::{Arc, Mutex};
+use runbook::host::{Mode, Unknown};
 
-use runbook::bindings::{Env, register_all};
-use runbook::host::{Ctx, Mode, Unknown};
-use runbook::report::{JsonPrinter, Redactor, Reporter};
+use crate::common::engine::Engine;
 
-#[derive(Clone, Default)]
-struct Sink(Arc<Mutex<Vec<u8>>>);
-impl Write for Sink {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(b);
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-fn engine(mode: Mode) -> (rhai::Engine, Sink) {
-    let sink = Sink::default();
-    let redactor = Rc::new(Redactor::new());
-    let reporter = Rc::new(Reporter::new(
-        Box::new(JsonPrinter::new(sink.clone())),
-        redactor.clone(),
-        false,
-    ));
-    let mut ctx = Ctx::plain(mode);
-    ctx.redactor = redactor;
-    let env = Rc::new(Env::new(ctx, reporter, false, false));
-    let mut engine = rhai::Engine::new();
-    register_all(&mut engine, &env);
-    (engine, sink)
-}
-
+/// Runs `script` in an in-process session with `dir` (a folder) and
+/// `unknown` (an `Unknown`) in scope.
 fn run(mode: Mode, dir: &std::path::Path, script: &str) -> Result<rhai::Dynamic, String> {
-    let (engine, _) = engine(mode);
-    let mut scope = rhai::Scope::new();
-    scope.push("dir", dir.display().to_string());
-    scope.push("unknown", Unknown);
-    engine
-        .eval_with_scope::<rhai::Dynamic>(&mut scope, script)
-        .map_err(|e| match *e {
-            rhai::EvalAltResult::ErrorRuntime(v, _) => v.to_string(),
-            other => other.to_string(),
-        })
+    Engine::new(mode).eval_with(
+        &[
+            ("dir", dir.display().to_string().into()),
+            ("unknown", rhai::Dynamic::from(Unknown)),
+        ],
+        script,
+    )
 }
 
 #[test]
@@ -91,6 +58,13 @@ fn fs_calls_return_status_maps() {
 #[test]
 fn errors_are_maps_with_kind_and_unknown_options_are_refused() {
     let d = tempfile::tempdir().unwrap();
+    let caught = run(
+        Mode::Apply,
+        d.path(),
+        r#"let k = (); try { fs::chmod("rel", "540"); } catch (e) { k = `${type_of(e)} ${e.kind}`; } k"#,
+    )
+    .unwrap();
+    assert_eq!(caught.to_string(), "map invalid_input");
     let e = run(Mode::Apply, d.path(), r#"fs::chmod("rel", "540")"#).unwrap_err();
     assert!(e.contains("invalid_input") && e.contains("relative"), "{e}");
     let e = run(
@@ -100,13 +74,17 @@ fn errors_are_maps_with_kind_and_unknown_options_are_refused() {
     )
     .unwrap_err();
     assert!(e.contains("unknown option 'mdoe'"), "{e}");
+    // A session as users get it has `secret`: the call itself is refused.
     let e = run(
         Mode::Apply,
         d.path(),
         r#"proc::run("true", [secret("pw")])"#,
+    )
+    .unwrap_err();
+    assert!(
+        e.contains("a Secret cannot be a command argument") && e.contains("[invalid_input]"),
+        "{e}"
     );
-    // `secret` is a global of the runtime; without it the call fails to resolve, which is fine too.
-    assert!(e.is_err());
 }
 
 #[test]

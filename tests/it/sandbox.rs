@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use runbook::host::{Ctx, ErrorKind, Mode, Progress, Status, docker, systemd};
 
+use crate::common::engine::Engine;
 use crate::common::{agent, child};
 
 const OLD: &str = "5.14.0.1968";
@@ -594,30 +595,6 @@ fn addon_comes_up_after_kratos_install_and_hydra_restart() {
 
 // ---------------------------------------------------------------- Rhai
 
-/// An engine with the host modules registered, as a run would have it.
-fn engine(mode: Mode) -> rhai::Engine {
-    use runbook::bindings::{Env, register_all};
-    use runbook::host::Cancel;
-    use runbook::report::{JsonPrinter, Redactor, Reporter};
-    let redactor = Rc::new(Redactor::new());
-    let reporter = Rc::new(Reporter::new(
-        Box::new(JsonPrinter::new(std::io::sink())),
-        redactor.clone(),
-        false,
-    ));
-    let ctx = Ctx {
-        mode,
-        diff: false,
-        cancel: Cancel::new(),
-        redactor,
-        progress: reporter.clone(),
-    };
-    let env = Rc::new(Env::new(ctx, reporter, false, false));
-    let mut engine = rhai::Engine::new();
-    register_all(&mut engine, &env);
-    engine
-}
-
 #[test]
 fn scripts_see_the_modules_with_maps_and_catchable_errors() {
     let Some(_g) = agent::host() else { return };
@@ -650,7 +627,11 @@ fn scripts_see_the_modules_with_maps_and_catchable_errors() {
         "#,
         archive = archive.display()
     );
-    let out = engine(Mode::Apply).eval::<String>(&script).unwrap();
+    let out = Engine::new(Mode::Apply)
+        .eval(&script)
+        .unwrap()
+        .into_string()
+        .unwrap();
     assert_eq!(out, "done");
 
     // Check mode: the same calls change nothing and waits are skipped.
@@ -658,8 +639,8 @@ fn scripts_see_the_modules_with_maps_and_catchable_errors() {
         .unwrap()
         .unwrap()
         .main_pid;
-    let out = engine(Mode::Check)
-        .eval::<String>(
+    let out = Engine::new(Mode::Check)
+        .eval(
             r#"
             let r = systemd::restart("hydra");
             if r.status != "would_change" { throw "check restart: " + r; }
@@ -668,6 +649,8 @@ fn scripts_see_the_modules_with_maps_and_catchable_errors() {
             "done"
             "#,
         )
+        .unwrap()
+        .into_string()
         .unwrap();
     assert_eq!(out, "done");
     assert_eq!(

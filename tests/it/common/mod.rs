@@ -4,6 +4,7 @@
 
 pub mod agent;
 pub mod child;
+pub mod engine;
 pub mod gate;
 pub mod moto;
 
