@@ -27,18 +27,16 @@ fn detach_policy(user: &str, policy_arn: &str) {
 /// A freshly converged Agent host; returns the secret access key in the file.
 fn converge() -> String {
     let arch = format!("addon_archive={}", archive(OLD));
-    let run = runbook(
-        &[
-            "run",
-            SETUP,
-            "--set",
-            &format!("user_name={USER}"),
-            "--set",
-            &arch,
-            "--yes",
-        ],
-        |_| {},
-    );
+    let run = runbook(&[
+        "run",
+        SETUP,
+        "--set",
+        &format!("user_name={USER}"),
+        "--set",
+        &arch,
+        "--yes",
+    ])
+    .run();
     assert_eq!(run.code, 0, "the host did not converge:\n{}", run.all());
     let text = std::fs::read_to_string(CRED_FILE).unwrap();
     let secret = text
@@ -60,12 +58,12 @@ fn key_id() -> String {
         .to_string()
 }
 
-fn doctor(extra: &[&str]) -> Run {
+fn doctor(extra: &[&str]) -> Output {
     let user = format!("user_name={USER}");
     let arch = format!("addon_archive={}", archive(OLD));
     let mut args = vec!["run", DOCTOR, "--set", &user, "--set", &arch];
     args.extend_from_slice(extra);
-    runbook(&args, |_| {})
+    runbook(&args).run()
 }
 
 /// The PASS/FAIL rows of a human run: (passed, name, detail, fix).
@@ -76,7 +74,7 @@ struct Row {
     fix: Option<String>,
 }
 
-fn rows(run: &Run) -> Vec<Row> {
+fn rows(run: &Output) -> Vec<Row> {
     let mut out: Vec<Row> = Vec::new();
     for line in run.stdout.lines() {
         let t = line.trim_start();
@@ -105,7 +103,7 @@ fn row<'a>(rows: &'a [Row], name: &str) -> &'a Row {
         .unwrap_or_else(|| panic!("no row {name:?} in {rows:#?}"))
 }
 
-fn json_checks(run: &Run) -> (Vec<serde_json::Value>, serde_json::Value) {
+fn json_checks(run: &Output) -> (Vec<serde_json::Value>, serde_json::Value) {
     let events: Vec<serde_json::Value> = run
         .stdout
         .lines()
@@ -149,7 +147,7 @@ const ALL_CHECKS: &[&str] = &[
 /// Doctor on a broken host: exit 1, exactly `expected` failed (each with its
 /// fix containing `fix`), everything else still checked and passing, and
 /// nothing changed by the doctor itself.
-fn assert_only_failure(expected: &[(&str, &str, &str)], secret: &str) -> Run {
+fn assert_only_failure(expected: &[(&str, &str, &str)], secret: &str) -> Output {
     let before = world();
     let run = doctor(&[]);
     assert_eq!(run.code, 1, "{}", run.all());

@@ -3,7 +3,6 @@
 //! `kratos` stand-in. Serial: the Agent's containers have fixed names.
 
 use std::os::unix::fs::MetadataExt;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 
 use crate::common::agent::*;
@@ -11,10 +10,10 @@ use crate::common::moto;
 
 const PLAYBOOK: &str = "alation-agent/secrets-manager-iam-user";
 
-fn playbook(extra: &[&str]) -> Run {
+fn playbook(extra: &[&str]) -> Output {
     let mut args = vec!["run", PLAYBOOK, "--set", "user_name=agent-e2e", "--yes"];
     args.extend_from_slice(extra);
-    runbook(&args, |_| {})
+    runbook(&args).run()
 }
 
 #[test]
@@ -252,9 +251,9 @@ fn prerequisite_failures_stop_before_any_change_and_name_the_fix() {
     let arch = format!("addon_archive={}", archive(OLD));
 
     // Not root.
-    let nobody = runbook(&["run", PLAYBOOK, "--set", &arch], |c| {
-        c.uid(65534).gid(65534);
-    });
+    let nobody = runbook(&["run", PLAYBOOK, "--set", &arch])
+        .run_as(NOBODY)
+        .run();
     assert_eq!(nobody.code, 1, "{}", nobody.all());
     assert!(
         nobody.stderr.contains("must run as root"),
@@ -306,9 +305,9 @@ fn prerequisite_failures_stop_before_any_change_and_name_the_fix() {
         let real = sh("sh", &["-c", &format!("command -v {tool}")]);
         std::os::unix::fs::symlink(real.trim(), bin.path().join(tool)).unwrap();
     }
-    let run = runbook(&["run", PLAYBOOK, "--set", &arch, "--yes"], |c| {
-        c.env("PATH", bin.path());
-    });
+    let run = runbook(&["run", PLAYBOOK, "--set", &arch, "--yes"])
+        .env("PATH", bin.path())
+        .run();
     assert_eq!(run.code, 1, "{}", run.all());
     assert!(run.stderr.contains("kratos"), "{}", run.stderr);
     assert!(run.stderr.contains("Alation Agent host"), "{}", run.stderr);
@@ -351,17 +350,15 @@ fn the_written_profile_reads_the_test_secret_and_a_wrong_one_fails_clearly() {
 #[test]
 fn restarting_the_agent_without_a_terminal_needs_yes() {
     let Some(_g) = host_with_moto() else { return };
-    let run = runbook(
-        &[
-            "run",
-            PLAYBOOK,
-            "--set",
-            "user_name=agent-e2e",
-            "--set",
-            &format!("addon_archive={}", archive(OLD)),
-        ],
-        |_| {},
-    );
+    let run = runbook(&[
+        "run",
+        PLAYBOOK,
+        "--set",
+        "user_name=agent-e2e",
+        "--set",
+        &format!("addon_archive={}", archive(OLD)),
+    ])
+    .run();
     assert_eq!(run.code, 1, "{}", run.all());
     assert!(run.stderr.contains("--yes"), "{}", run.stderr);
     assert!(run.stdout.contains("failed step 4"), "{}", run.stdout);

@@ -8,15 +8,14 @@ use crate::common::agent::*;
 
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
-use std::process::Command;
 
 const PLAYBOOK: &str = "alation-agent/rotate-access-key";
 const SETUP: &str = "alation-agent/secrets-manager-iam-user";
 
-fn playbook(extra: &[&str]) -> Run {
+fn playbook(extra: &[&str]) -> Output {
     let mut args = vec!["run", PLAYBOOK, "--set", "user_name=agent-e2e"];
     args.extend_from_slice(extra);
-    runbook(&args, |_| {})
+    runbook(&args).run()
 }
 
 /// The value an `eval` returns: its last line, a string without its quotes
@@ -41,18 +40,16 @@ fn key_in_file() -> (String, String) {
 
 /// The starting point of every rotation: the whole procedure, converged.
 fn converge() -> (String, String) {
-    let run = runbook(
-        &[
-            "run",
-            SETUP,
-            "--set",
-            "user_name=agent-e2e",
-            "--set",
-            &format!("addon_archive={}", archive(OLD)),
-            "--yes",
-        ],
-        |_| {},
-    );
+    let run = runbook(&[
+        "run",
+        SETUP,
+        "--set",
+        "user_name=agent-e2e",
+        "--set",
+        &format!("addon_archive={}", archive(OLD)),
+        "--yes",
+    ])
+    .run();
     assert_eq!(run.code, 0, "converging failed: {}", run.all());
     key_in_file()
 }
@@ -481,7 +478,7 @@ fn a_new_key_that_fails_verification_puts_the_old_one_back() {
     let text = std::fs::read_to_string(CRED_FILE).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let copy = failing_copy(dir.path());
-    let run = runbook(&["run", &copy, "--set", "user_name=agent-e2e"], |_| {});
+    let run = runbook(&["run", &copy, "--set", "user_name=agent-e2e"]).run();
     assert_eq!(run.code, 1, "{}", run.all());
     assert!(
         run.stderr.contains("did not authenticate")
@@ -516,7 +513,7 @@ fn a_new_key_that_fails_verification_stays_when_the_old_one_does_not_work() {
     ));
     let dir = tempfile::tempdir().unwrap();
     let copy = failing_copy(dir.path());
-    let run = runbook(&["run", &copy, "--set", "user_name=agent-e2e"], |_| {});
+    let run = runbook(&["run", &copy, "--set", "user_name=agent-e2e"]).run();
     assert_eq!(run.code, 1, "{}", run.all());
     let (new_id, new_secret) = key_in_file();
     assert_ne!(new_id, old_id);
@@ -567,16 +564,14 @@ fn killed_at(point: &str) -> String {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("rotate-access-key.rhai");
     std::fs::write(&path, patched).unwrap();
-    let lock = tempfile::NamedTempFile::new().unwrap();
-    let mut child = Command::new(crate::common::bin())
-        .args([
-            "run",
-            &path.display().to_string(),
-            "--set",
-            "user_name=agent-e2e",
-        ])
-        .env("NO_COLOR", "1")
-        .env("RUNBOOK_LOCK_FILE", lock.path())
+    let test = runbook(&[
+        "run",
+        &path.display().to_string(),
+        "--set",
+        "user_name=agent-e2e",
+    ]);
+    let mut child = test
+        .command()
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()

@@ -8,7 +8,6 @@ use crate::common::agent::*;
 
 use std::io::Write;
 use std::os::unix::fs::MetadataExt;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -38,31 +37,31 @@ impl Workstation {
     }
 
     /// `iam-user` as the unprivileged user, with the handover file in its folder.
-    fn iam_user(&self, extra: &[&str]) -> Run {
+    fn iam_user(&self, extra: &[&str]) -> Output {
         let mut args = vec!["run", IAM_USER, "--set", "user_name=agent-e2e"];
         args.extend_from_slice(extra);
         let lock = self.dir.path().join("runbook.lock");
         let home = self.dir.path().to_path_buf();
-        runbook(&args, |c| {
-            c.uid(NOBODY)
-                .gid(NOBODY)
-                .env("RUNBOOK_LOCK_FILE", &lock)
-                .env("HOME", &home)
-                .env_remove("AWS_CONFIG_FILE")
-                .env_remove("AWS_SHARED_CREDENTIALS_FILE");
-        })
+        runbook(&args)
+            .run_as(NOBODY)
+            .env("RUNBOOK_LOCK_FILE", &lock)
+            .env("HOME", &home)
+            .env_remove("AWS_CONFIG_FILE")
+            .env_remove("AWS_SHARED_CREDENTIALS_FILE")
+            .run()
     }
 }
 
-fn agent_setup(extra: &[&str]) -> Run {
-    agent_setup_with(extra, |_| {})
+fn agent_setup(extra: &[&str]) -> Output {
+    agent_setup_with(extra).run()
 }
 
-fn agent_setup_with(extra: &[&str], tune: impl FnOnce(&mut Command)) -> Run {
+/// `agent-setup` as root, to adjust before it runs.
+fn agent_setup_with(extra: &[&str]) -> Test {
     let arch = format!("addon_archive={}", archive(OLD));
     let mut args = vec!["run", AGENT_SETUP, "--yes", "--set", &arch];
     args.extend_from_slice(extra);
-    runbook(&args, tune)
+    runbook(&args)
 }
 
 fn get(kv: &[(String, String)], key: &str) -> Option<String> {
@@ -115,7 +114,7 @@ fn iam_user_then_agent_setup_reach_the_all_in_one_end_state() {
     let Some(_g) = host_with_moto() else { return };
     let ws = Workstation::new();
     let handover = ws.handover();
-    let mut runs: Vec<Run> = Vec::new();
+    let mut runs: Vec<Output> = Vec::new();
 
     // Check mode on the cloud side: the plan, no change, no file.
     let before = world();
@@ -244,20 +243,18 @@ fn iam_user_then_agent_setup_reach_the_all_in_one_end_state() {
     runs.push(again);
 
     // The all-in-one playbook finds nothing to do: the same end state.
-    let all = runbook(
-        &[
-            "run",
-            ALL_IN_ONE,
-            "--yes",
-            "--set",
-            "user_name=agent-e2e",
-            "--set",
-            &format!("addon_archive={}", archive(OLD)),
-            "--output",
-            "json",
-        ],
-        |_| {},
-    );
+    let all = runbook(&[
+        "run",
+        ALL_IN_ONE,
+        "--yes",
+        "--set",
+        "user_name=agent-e2e",
+        "--set",
+        &format!("addon_archive={}", archive(OLD)),
+        "--output",
+        "json",
+    ])
+    .run();
     assert_eq!(all.code, 0, "{}", all.all());
     let r = recap(&all);
     assert_eq!(r["changed"].as_u64(), Some(0), "{}", all.stdout);
@@ -377,9 +374,9 @@ fn agent_setup_takes_the_key_id_and_the_secret_from_the_environment() {
     let with_env = |extra: &[&str]| {
         let mut args = vec!["--set", key.as_str()];
         args.extend_from_slice(extra);
-        agent_setup_with(&args, |c| {
-            c.env("RUNBOOK_ACCESS_KEY_SECRET", &secret);
-        })
+        agent_setup_with(&args)
+            .env("RUNBOOK_ACCESS_KEY_SECRET", &secret)
+            .run()
     };
     let first = with_env(&["--output", "json", "--diff"]);
     assert_eq!(first.code, 0, "{}", first.all());
@@ -489,17 +486,17 @@ fn show_key_shows_the_secret_on_the_terminal_only_and_once() {
     }
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("stdout.txt");
-    let lock = dir.path().join("runbook.lock");
     let run_on_tty = || {
         let cmd = format!(
             "{} run {IAM_USER} --set user_name={USER} --set show_key=true > {}",
-            crate::common::bin(),
+            bin(),
             out.display()
         );
-        let mut child = Command::new("script")
-            .args(["-qec", &cmd, "/dev/null"])
-            .env("NO_COLOR", "1")
-            .env("RUNBOOK_LOCK_FILE", &lock)
+        // `script` runs the binary on a pseudo-terminal, with the runner's
+        // clean environment, in the test's folder (alive until the run ends).
+        let test = runbook(&["-qec", &cmd, "/dev/null"]);
+        let mut child = test
+            .command_for("script")
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
@@ -551,18 +548,16 @@ fn show_key_shows_the_secret_on_the_terminal_only_and_once() {
 fn a_key_given_by_hand_that_does_not_verify_gives_the_old_key_back() {
     let Some(_g) = host_with_moto() else { return };
     let arch = format!("addon_archive={}", archive(OLD));
-    let setup = runbook(
-        &[
-            "run",
-            "alation-agent/secrets-manager-iam-user",
-            "--set",
-            &format!("user_name={USER}"),
-            "--set",
-            &arch,
-            "--yes",
-        ],
-        |_| {},
-    );
+    let setup = runbook(&[
+        "run",
+        "alation-agent/secrets-manager-iam-user",
+        "--set",
+        &format!("user_name={USER}"),
+        "--set",
+        &arch,
+        "--yes",
+    ])
+    .run();
     assert_eq!(setup.code, 0, "{}", setup.all());
     let (old_id, old_secret) = key_in(Path::new(CRED_FILE));
 
@@ -581,17 +576,14 @@ fn a_key_given_by_hand_that_does_not_verify_gives_the_old_key_back() {
     let new_secret = std::fs::read_to_string(&secret_file).unwrap();
 
     // Verification fails (the test secret does not exist): the old key goes back.
-    let run = agent_setup_with(
-        &[
-            "--set",
-            &format!("access_key_id={new_id}"),
-            "--set",
-            "test_secret=db/nope",
-        ],
-        |c| {
-            c.env("RUNBOOK_ACCESS_KEY_SECRET", new_secret.trim());
-        },
-    );
+    let run = agent_setup_with(&[
+        "--set",
+        &format!("access_key_id={new_id}"),
+        "--set",
+        "test_secret=db/nope",
+    ])
+    .env("RUNBOOK_ACCESS_KEY_SECRET", new_secret.trim())
+    .run();
     assert_eq!(run.code, 1, "{}", run.all());
     assert!(
         run.stderr.contains(&format!("the key {old_id}"))

@@ -1,34 +1,34 @@
 //! The REPL, driven through a real pseudo-terminal.
 
-use std::process::Command;
-
 use rexpect::session::{PtySession, spawn_command};
+
+use crate::common::Test;
 
 struct Repl {
     pty: PtySession,
     /// A prompt must be seen before typing: like a person, the test waits for it.
     need_prompt: bool,
-    _home: tempfile::TempDir,
+    /// The REPL's folder and home; its state (history) is under `state`.
+    home: Test,
     state: std::path::PathBuf,
 }
 
 fn start(args: &[&str]) -> Repl {
-    let home = tempfile::tempdir().unwrap();
-    let state = home.path().join("state");
-    let mut cmd = Command::new(crate::common::bin());
-    cmd.arg("repl").args(args);
-    cmd.env("HOME", home.path())
+    let t = Test::new();
+    let state = t.path().join("state");
+    let home = t.path().to_path_buf();
+    let t = t
+        .arg("repl")
+        .args(args)
+        .env("HOME", &home)
         .env("XDG_STATE_HOME", &state)
-        .env("NO_COLOR", "1")
         .env("TERM", "xterm");
-    cmd.env("RUNBOOK_LOCK_FILE", home.path().join("lock"));
-    cmd.current_dir(home.path());
-    let mut pty = spawn_command(cmd, Some(10_000)).expect("spawn repl in a pty");
+    let mut pty = spawn_command(t.command(), Some(10_000)).expect("spawn repl in a pty");
     pty.exp_string("runbook>").expect("first prompt");
     Repl {
         pty,
         need_prompt: false,
-        _home: home,
+        home: t,
         state,
     }
 }
@@ -146,14 +146,14 @@ fn history_never_holds_a_secret_typed_at_ask_secret() {
     assert!(history.contains("ask_secret"), "{history}");
     assert!(!history.contains("TopSecretValue42"), "{history}");
     assert!(!history.contains("AnotherSecret99"), "{history}");
-    let draft = std::fs::read_to_string(r._home.path().join("draft.rhai")).unwrap();
+    let draft = std::fs::read_to_string(r.home.path().join("draft.rhai")).unwrap();
     assert!(!draft.contains("AnotherSecret99"), "{draft}");
     assert!(draft.contains("ask_secret"), "{draft}");
 }
 
 #[test]
 fn without_a_tty_it_reads_stdin_and_stops_at_the_first_error() {
-    let out = crate::common::Test::new()
+    let out = Test::new()
         .arg("repl")
         .stdin("let a = 2;\nfn sq(x) { x * x }\nsq(a)\nfail(\"stop here\");\nprint(\"not reached\");\n")
         .run();
@@ -177,7 +177,7 @@ fn tab_after_fs_offers_chmod() {
 #[test]
 fn check_mode_write_reports_would_change_and_creates_nothing() {
     let mut r = start(&[]);
-    let target = r._home.path().join("planned.txt");
+    let target = r.home.path().join("planned.txt");
     r.line(":check on");
     r.expect("runbook[check]>");
     r.need_prompt = false;
@@ -194,7 +194,7 @@ fn check_mode_write_reports_would_change_and_creates_nothing() {
 /// `:vars` prints the scope: a string holding a secret's text is masked too.
 #[test]
 fn vars_never_shows_a_secret() {
-    let out = crate::common::Test::new()
+    let out = Test::new()
         .arg("repl")
         .stdin("let s = secret(\"TopSecretXYZ123\");\nlet t = s.expose();\n:vars\n")
         .run();

@@ -15,6 +15,8 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use super::gate::{self, Service};
 use super::moto::{self, Moto};
 
+pub use super::runner::{Output, Test, bin};
+
 pub const CRED_DIR: &str = "/etc/hydra/auth/.aws";
 pub const CRED_FILE: &str = "/etc/hydra/auth/.aws/credentials";
 /// The IAM user the tests give the playbooks.
@@ -131,43 +133,20 @@ pub fn archive(version: &str) -> String {
     p.display().to_string()
 }
 
-pub struct Run {
-    pub code: i32,
-    pub stdout: String,
-    pub stderr: String,
-}
-
-impl Run {
-    pub fn all(&self) -> String {
-        format!("{}\n{}", self.stdout, self.stderr)
-    }
-}
-
-/// The real binary with its own lock file; `tune` adjusts the command (env, uid).
-pub fn runbook(args: &[&str], tune: impl FnOnce(&mut Command)) -> Run {
-    let lock = tempfile::NamedTempFile::new().unwrap();
-    let mut cmd = Command::new(super::bin());
-    cmd.args(args)
-        .env("NO_COLOR", "1")
-        .env("RUNBOOK_LOCK_FILE", lock.path());
-    tune(&mut cmd);
-    let out = cmd.output().unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+/// The real binary with these arguments (the rest as `runner::Test` has it).
+pub fn runbook(args: &[&str]) -> Test {
+    Test::new().args(args)
 }
 
 /// `runbook eval` as the admin identity, for setting up and reading AWS state.
 pub fn eval(code: &str) -> String {
-    let r = runbook(&["eval", code], |_| {});
+    let r = runbook(&["eval", code]).run();
     assert_eq!(r.code, 0, "eval {code}: {}", r.all());
     r.stdout.trim().to_string()
 }
 
 /// The recap of a `--output json` run, after checking every line is JSON.
-pub fn recap(run: &Run) -> serde_json::Value {
+pub fn recap(run: &Output) -> serde_json::Value {
     for line in run.stdout.lines() {
         serde_json::from_str::<serde_json::Value>(line)
             .unwrap_or_else(|e| panic!("not JSON: {line}: {e}"));
