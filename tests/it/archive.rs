@@ -1,21 +1,14 @@
 //! gunzip on real files.
 
-use std::io::Write;
 use std::os::unix::fs::MetadataExt;
 
-use flate2::Compression;
-use flate2::write::GzEncoder;
 use runbook::host::archive::gunzip;
 use runbook::host::{Ctx, ErrorKind, Mode, Status};
 
+use crate::common::archive::gzip;
+
 fn apply() -> Ctx {
     Ctx::plain(Mode::Apply)
-}
-
-fn gz(data: &[u8]) -> Vec<u8> {
-    let mut e = GzEncoder::new(Vec::new(), Compression::fast());
-    e.write_all(data).unwrap();
-    e.finish().unwrap()
 }
 
 fn payload() -> Vec<u8> {
@@ -31,7 +24,7 @@ fn decompresses_once_then_is_ok() {
         .path()
         .join("auth-service-docker-image-5.14.0.1968.tar.gz");
     let dest = d.path().join("auth.tar");
-    std::fs::write(&src, gz(&payload())).unwrap();
+    std::fs::write(&src, gzip(&payload())).unwrap();
     let (s, t) = (src.display().to_string(), dest.display().to_string());
     assert_eq!(
         gunzip(&Ctx::plain(Mode::Check), &s, &t).unwrap().status,
@@ -67,7 +60,7 @@ fn not_gzip_and_truncated_are_refused_without_partial_dest() {
     );
     assert!(!dest.exists());
 
-    let full = gz(&payload());
+    let full = gzip(&payload());
     std::fs::write(&src, &full[..full.len() / 2]).unwrap();
     let e = gunzip(&apply(), &s, &t).unwrap_err();
     assert!(

@@ -26,7 +26,7 @@ fn detach_policy(user: &str, policy_arn: &str) {
 
 /// A freshly converged Agent host; returns the secret access key in the file.
 fn converge() -> String {
-    let arch = format!("addon_archive={}", archive(OLD));
+    let arch = addon_arg(OLD);
     let run = runbook(&[
         "run",
         SETUP,
@@ -60,7 +60,7 @@ fn key_id() -> String {
 
 fn doctor(extra: &[&str]) -> Output {
     let user = format!("user_name={USER}");
-    let arch = format!("addon_archive={}", archive(OLD));
+    let arch = addon_arg(OLD);
     let mut args = vec!["run", DOCTOR, "--set", &user, "--set", &arch];
     args.extend_from_slice(extra);
     runbook(&args).run()

@@ -20,13 +20,13 @@ fn playbook(extra: &[&str]) -> Output {
 fn check_on_a_fresh_host_shows_the_plan_and_changes_nothing() {
     let Some(_g) = host_with_moto() else { return };
     let before = world();
-    let tar = archive(OLD).trim_end_matches(".gz").to_string();
+    let tar = addon(OLD)
+        .display()
+        .to_string()
+        .trim_end_matches(".gz")
+        .to_string();
     let tar_before = std::fs::metadata(&tar).ok().map(|m| m.mtime());
-    let run = playbook(&[
-        "--check",
-        "--set",
-        &format!("addon_archive={}", archive(OLD)),
-    ]);
+    let run = playbook(&["--check", "--set", &addon_arg(OLD)]);
     assert_eq!(run.code, 0, "{}", run.all());
     for expected in [
         "would_change iam::ensure_policy read_secrets_policy",
@@ -52,19 +52,14 @@ fn check_on_a_fresh_host_shows_the_plan_and_changes_nothing() {
         "the archive was decompressed in check mode"
     );
 
-    let pending = playbook(&[
-        "--check",
-        "--detailed-exitcode",
-        "--set",
-        &format!("addon_archive={}", archive(OLD)),
-    ]);
+    let pending = playbook(&["--check", "--detailed-exitcode", "--set", &addon_arg(OLD)]);
     assert_eq!(pending.code, 3, "{}", pending.all());
 }
 
 #[test]
 fn first_run_converges_and_the_second_changes_nothing() {
     let Some(_g) = host_with_moto() else { return };
-    let first = playbook(&["--set", &format!("addon_archive={}", archive(OLD))]);
+    let first = playbook(&["--set", &addon_arg(OLD)]);
     assert_eq!(first.code, 0, "{}", first.all());
     assert!(
         first.stdout.contains("changed      iam::create_access_key"),
@@ -107,12 +102,7 @@ fn first_run_converges_and_the_second_changes_nothing() {
     ));
 
     // Second run: zero changes, same key, no new key, no kratos, no restart.
-    let second = playbook(&[
-        "--set",
-        &format!("addon_archive={}", archive(OLD)),
-        "--output",
-        "json",
-    ]);
+    let second = playbook(&["--set", &addon_arg(OLD), "--output", "json"]);
     assert_eq!(second.code, 0, "{}", second.all());
     for line in second.stdout.lines() {
         serde_json::from_str::<serde_json::Value>(line)
@@ -149,7 +139,7 @@ fn other_profiles_and_comments_in_the_credentials_file_survive() {
     std::fs::create_dir_all(CRED_DIR).unwrap();
     let original = "# managed by hand\n[default]\naws_access_key_id = AKIADEFAULT000000000\naws_secret_access_key=defaultsecretdefaultsecret\n\n; the old connector\n[legacy]\naws_access_key_id=AKIALEGACY0000000000\naws_secret_access_key = legacysecretlegacysecret\nregion=eu-west-1\n";
     std::fs::write(CRED_FILE, original).unwrap();
-    let run = playbook(&["--set", &format!("addon_archive={}", archive(OLD))]);
+    let run = playbook(&["--set", &addon_arg(OLD)]);
     assert_eq!(run.code, 0, "{}", run.all());
     let after = std::fs::read_to_string(CRED_FILE).unwrap();
     assert!(after.starts_with(original), "other bytes changed:\n{after}");
@@ -170,10 +160,10 @@ fn other_profiles_and_comments_in_the_credentials_file_survive() {
 #[test]
 fn the_addon_is_left_alone_when_current_and_updated_when_older() {
     let Some(_g) = host_with_moto() else { return };
-    let first = playbook(&["--set", &format!("addon_archive={}", archive(OLD))]);
+    let first = playbook(&["--set", &addon_arg(OLD)]);
     assert_eq!(first.code, 0, "{}", first.all());
 
-    let same = playbook(&["--set", &format!("addon_archive={}", archive(OLD))]);
+    let same = playbook(&["--set", &addon_arg(OLD)]);
     assert_eq!(same.code, 0, "{}", same.all());
     assert!(
         !same.stdout.contains("proc::run kratos"),
@@ -182,7 +172,7 @@ fn the_addon_is_left_alone_when_current_and_updated_when_older() {
     );
     assert!(!same.stdout.contains("systemd::restart"), "{}", same.stdout);
 
-    let newer = playbook(&["--set", &format!("addon_archive={}", archive(NEW))]);
+    let newer = playbook(&["--set", &addon_arg(NEW)]);
     assert_eq!(newer.code, 0, "{}", newer.all());
     assert!(
         newer.stdout.contains("kratos addons update auth"),
@@ -194,7 +184,7 @@ fn the_addon_is_left_alone_when_current_and_updated_when_older() {
         "{}",
         newer.stdout
     );
-    let want = eval(&format!("docker::archive(\"{}\").id", archive(NEW)));
+    let want = eval(&format!("docker::archive(\"{}\").id", addon(NEW).display()));
     let got = eval("docker::container(\"auth\").image_id");
     assert_eq!(got, want);
     assert!(addon_sees().contains("alation_auth"));
@@ -206,7 +196,7 @@ fn a_policy_with_another_document_gets_a_new_default_version() {
     eval(
         "iam::ensure_policy(\"read_secrets_policy\", iam::policy_document([\"secretsmanager:GetSecretValue\"], [\"arn:aws:secretsmanager:us-east-1:123456789012:secret:old-AbCdEf\"]))",
     );
-    let run = playbook(&["--set", &format!("addon_archive={}", archive(OLD))]);
+    let run = playbook(&["--set", &addon_arg(OLD)]);
     assert_eq!(run.code, 0, "{}", run.all());
     assert!(
         run.stdout
@@ -228,7 +218,7 @@ fn a_user_at_the_two_key_limit_stops_before_any_change() {
         "iam::ensure_user(\"{USER}\"); iam::create_access_key(\"{USER}\"); iam::create_access_key(\"{USER}\");"
     ));
     let before = world();
-    let run = playbook(&["--set", &format!("addon_archive={}", archive(OLD))]);
+    let run = playbook(&["--set", &addon_arg(OLD)]);
     assert_eq!(run.code, 1, "{}", run.all());
     assert!(
         run.stderr.contains("already has 2 access keys"),
@@ -248,7 +238,7 @@ fn a_user_at_the_two_key_limit_stops_before_any_change() {
 fn prerequisite_failures_stop_before_any_change_and_name_the_fix() {
     let Some(_g) = host_with_moto() else { return };
     let before = world();
-    let arch = format!("addon_archive={}", archive(OLD));
+    let arch = addon_arg(OLD);
 
     // Not root.
     let nobody = runbook(&["run", PLAYBOOK, "--set", &arch])
@@ -264,7 +254,7 @@ fn prerequisite_failures_stop_before_any_change_and_name_the_fix() {
     // An add-on archive older than the procedure requires.
     let dir = tempfile::tempdir().unwrap();
     let old: PathBuf = dir.path().join("auth-service-docker-image-5.13.0.1.tar.gz");
-    std::fs::copy(archive(OLD), &old).unwrap();
+    std::fs::copy(addon(OLD), &old).unwrap();
     let run = playbook(&["--set", &format!("addon_archive={}", old.display())]);
     assert_eq!(run.code, 1, "{}", run.all());
     assert!(
@@ -319,12 +309,7 @@ fn prerequisite_failures_stop_before_any_change_and_name_the_fix() {
 fn the_written_profile_reads_the_test_secret_and_a_wrong_one_fails_clearly() {
     let Some(_g) = host_with_moto() else { return };
     moto::create_secret("db/password", "hunter2hunter2value");
-    let run = playbook(&[
-        "--set",
-        &format!("addon_archive={}", archive(OLD)),
-        "--set",
-        "test_secret=db/password",
-    ]);
+    let run = playbook(&["--set", &addon_arg(OLD), "--set", "test_secret=db/password"]);
     assert_eq!(run.code, 0, "{}", run.all());
     assert!(
         run.stdout.contains("and can read db/password"),
@@ -336,12 +321,7 @@ fn the_written_profile_reads_the_test_secret_and_a_wrong_one_fails_clearly() {
         "the test secret's value was printed"
     );
 
-    let wrong = playbook(&[
-        "--set",
-        &format!("addon_archive={}", archive(OLD)),
-        "--set",
-        "test_secret=db/nope",
-    ]);
+    let wrong = playbook(&["--set", &addon_arg(OLD), "--set", "test_secret=db/nope"]);
     assert_eq!(wrong.code, 1, "{}", wrong.all());
     assert!(wrong.stdout.contains("failed step 6"), "{}", wrong.stdout);
     assert!(wrong.stderr.contains("db/nope"), "{}", wrong.stderr);
@@ -356,7 +336,7 @@ fn restarting_the_agent_without_a_terminal_needs_yes() {
         "--set",
         "user_name=agent-e2e",
         "--set",
-        &format!("addon_archive={}", archive(OLD)),
+        &addon_arg(OLD),
     ])
     .run();
     assert_eq!(run.code, 1, "{}", run.all());
@@ -366,7 +346,7 @@ fn restarting_the_agent_without_a_terminal_needs_yes() {
     assert_eq!(eval(&format!("iam::access_keys(\"{USER}\").len()")), "0");
 
     // The add-on was installed but not started: the next run restarts the Agent.
-    let again = playbook(&["--set", &format!("addon_archive={}", archive(OLD))]);
+    let again = playbook(&["--set", &addon_arg(OLD)]);
     assert_eq!(again.code, 0, "{}", again.all());
     assert!(
         again.stdout.contains("changed      systemd::restart hydra"),

@@ -46,7 +46,7 @@ fn converge() -> (String, String) {
         "--set",
         "user_name=agent-e2e",
         "--set",
-        &format!("addon_archive={}", archive(OLD)),
+        &addon_arg(OLD),
         "--yes",
     ])
     .run();

@@ -58,7 +58,7 @@ fn agent_setup(extra: &[&str]) -> Output {
 
 /// `agent-setup` as root, to adjust before it runs.
 fn agent_setup_with(extra: &[&str]) -> Test {
-    let arch = format!("addon_archive={}", archive(OLD));
+    let arch = addon_arg(OLD);
     let mut args = vec!["run", AGENT_SETUP, "--yes", "--set", &arch];
     args.extend_from_slice(extra);
     runbook(&args)
@@ -250,7 +250,7 @@ fn iam_user_then_agent_setup_reach_the_all_in_one_end_state() {
         "--set",
         "user_name=agent-e2e",
         "--set",
-        &format!("addon_archive={}", archive(OLD)),
+        &addon_arg(OLD),
         "--output",
         "json",
     ])
@@ -547,7 +547,7 @@ fn show_key_shows_the_secret_on_the_terminal_only_and_once() {
 #[test]
 fn a_key_given_by_hand_that_does_not_verify_gives_the_old_key_back() {
     let Some(_g) = host_with_moto() else { return };
-    let arch = format!("addon_archive={}", archive(OLD));
+    let arch = addon_arg(OLD);
     let setup = runbook(&[
         "run",
         "alation-agent/secrets-manager-iam-user",

@@ -9,18 +9,15 @@
 //! at a time under the Agent host's lock (with the playbooks' end-to-end
 //! tests) and clean up what they create.
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use runbook::host::{Ctx, ErrorKind, Mode, Progress, Status, docker, systemd};
 
+use crate::common::archive::{NEW, OLD, addon, gunzip};
 use crate::common::engine::Engine;
 use crate::common::{agent, child};
-
-const OLD: &str = "5.14.0.1968";
-const NEW: &str = "5.15.0.2001";
 
 fn rt() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
@@ -35,33 +32,6 @@ fn apply() -> Ctx {
 
 fn check() -> Ctx {
     Ctx::plain(Mode::Check)
-}
-
-fn addon(version: &str) -> PathBuf {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join(".build/addon")
-        .join(format!("auth-service-docker-image-{version}.tar.gz"));
-    assert!(
-        p.is_file(),
-        "{} is missing: run scripts/sandbox.sh addon {version}",
-        p.display()
-    );
-    p
-}
-
-/// The uncompressed `.tar` kratos wants, in a temp folder.
-fn gunzip(src: &Path, dir: &Path) -> PathBuf {
-    let out = dir.join(
-        src.file_name()
-            .unwrap()
-            .to_str()
-            .unwrap()
-            .trim_end_matches(".gz"),
-    );
-    let mut d = flate2::read::GzDecoder::new(std::fs::File::open(src).unwrap());
-    let mut f = std::fs::File::create(&out).unwrap();
-    std::io::copy(&mut d, &mut f).unwrap();
-    out
 }
 
 fn sh(program: &str, args: &[&str]) -> (bool, String) {

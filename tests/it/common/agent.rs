@@ -15,14 +15,13 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use super::gate::{self, Service};
 use super::moto::{self, Moto};
 
+pub use super::archive::{NEW, OLD, addon, addon_arg};
 pub use super::runner::{Output, Test, bin};
 
 pub const CRED_DIR: &str = "/etc/hydra/auth/.aws";
 pub const CRED_FILE: &str = "/etc/hydra/auth/.aws/credentials";
 /// The IAM user the tests give the playbooks.
 pub const USER: &str = "agent-e2e";
-pub const OLD: &str = "5.14.0.1968";
-pub const NEW: &str = "5.15.0.2001";
 pub const NOBODY: u32 = 65534;
 
 static LOCK: Mutex<()> = Mutex::new(());
@@ -118,19 +117,6 @@ pub fn sh(program: &str, args: &[&str]) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// The add-on archive of `version`, built by `scripts/sandbox.sh addon VERSION`.
-pub fn archive(version: &str) -> String {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join(".build/addon")
-        .join(format!("auth-service-docker-image-{version}.tar.gz"));
-    assert!(
-        p.is_file(),
-        "{} is missing: run scripts/sandbox.sh addon {version}",
-        p.display()
-    );
-    p.display().to_string()
 }
 
 /// The real binary with these arguments (the rest as `runner::Test` has it).

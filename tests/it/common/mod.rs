@@ -7,6 +7,7 @@
 //!   tests read of the host;
 //! - [`engine`]: an in-process session, built the way `runbook` builds its own;
 //! - [`runner`]: the real binary in a temp folder with a clean environment;
+//! - [`archive`]: the stand-in add-on archives, and gzip both ways;
 //! - [`child`]: this test binary run again, for what must not change the
 //!   process the tests share;
 //! - [`normalize`]: what changes from run to run, masked for snapshots.
@@ -15,6 +16,7 @@
 //! lock each, always taken in the same order: the Agent host, then moto.
 
 pub mod agent;
+pub mod archive;
 pub mod child;
 pub mod engine;
 pub mod gate;
