@@ -221,11 +221,7 @@ fn sixth_version_prunes_the_oldest_non_default() {
         ))
         .unwrap();
     assert_eq!(sixth.outcome.status, Status::Changed);
-    assert!(
-        sixth.outcome.summary.contains("v1"),
-        "{}",
-        sixth.outcome.summary
-    );
+    assert_contains!(sixth.outcome.summary, "v1");
     let v = m.run(versions(&c, &arn));
     let ids: Vec<&str> = v.iter().map(|(id, _)| id.as_str()).collect();
     assert_eq!(ids, ["v2", "v3", "v4", "v5", "v6"]);
@@ -298,11 +294,9 @@ fn third_access_key_is_refused_with_advice() {
     let secrets = [k1.secret.clone().unwrap(), k2.secret.clone().unwrap()];
     let e = m.run(iam::create_access_key(&ctx, &c, AGENT)).unwrap_err();
     assert_eq!(e.kind, ErrorKind::LimitExceeded);
-    assert!(
-        e.hint
-            .as_deref()
-            .unwrap()
-            .contains("runbook run alation-agent/rotate-access-key")
+    assert_contains!(
+        e.hint.as_deref().unwrap(),
+        "runbook run alation-agent/rotate-access-key"
     );
     let keys = m.run(iam::access_keys(&ctx, &c, AGENT)).unwrap();
     assert_eq!(keys.len(), 2);
@@ -310,7 +304,7 @@ fn third_access_key_is_refused_with_advice() {
     // Nothing that is printed holds a secret.
     let shown = format!("{e:?} {e} {k1:?} {k2:?} {keys:?}");
     for s in &secrets {
-        assert!(!shown.contains(s.expose()), "secret leaked: {shown}");
+        assert_not_contains!(shown, s.expose(), "secret leaked");
     }
     // Deactivate and delete are idempotent.
     let d1 = m
@@ -497,7 +491,7 @@ fn get_value_with_a_profile_from_a_credentials_file_uses_that_key() {
         ))
         .unwrap();
     assert_eq!(v.expose(), "s3cr3t-db-value");
-    assert!(!format!("{v:?} {v}").contains("s3cr3t"));
+    assert_not_contains!(format!("{v:?} {v}"), "s3cr3t");
     // The call really was made as the agent: moto maps keys to users.
     let who = m
         .run(runbook::host::aws::config::verification_clients(
@@ -553,7 +547,7 @@ fn get_value_with_a_profile_from_a_credentials_file_uses_that_key() {
         "********",
         "reads still run in check mode"
     );
-    assert!(out.contains("skipped (check mode)"), "{out}");
+    assert_contains!(out, "skipped (check mode)");
 
     let info = m
         .run(secrets::describe(
@@ -565,7 +559,7 @@ fn get_value_with_a_profile_from_a_credentials_file_uses_that_key() {
         .unwrap()
         .unwrap();
     assert_eq!(info.name, "db-password");
-    assert!(!format!("{info:?}").contains("s3cr3t"));
+    assert_not_contains!(format!("{info:?}"), "s3cr3t");
     assert!(
         m.run(secrets::describe(
             &m.aws,
@@ -609,13 +603,9 @@ fn enforced_authorisation_follows_the_attachment() {
 
     let denied = get(&opts).unwrap_err();
     assert_eq!(denied.kind, ErrorKind::AccessDenied, "{denied:?}");
-    assert!(
-        denied.message.contains("GetSecretValue"),
-        "{}",
-        denied.message
-    );
+    assert_contains!(denied.message, "GetSecretValue");
     eprintln!("denied: {denied:?}");
-    assert!(!format!("{denied:?}").contains(&secret));
+    assert_not_contains!(format!("{denied:?}"), &secret);
 
     // With a wait, denial is retried (IAM propagation) and then reported as such.
     let waited = get(&SecretOpts {
@@ -624,11 +614,7 @@ fn enforced_authorisation_follows_the_attachment() {
     })
     .unwrap_err();
     assert_eq!(waited.kind, ErrorKind::AccessDenied);
-    assert!(
-        waited.message.contains("still denied after"),
-        "{}",
-        waited.message
-    );
+    assert_contains!(waited.message, "still denied after");
 
     m.run(iam::ensure_user_policy(&ctx, &c, AGENT, &arn))
         .unwrap();
@@ -659,13 +645,10 @@ fn enforced_authorisation_follows_the_attachment() {
             .unwrap_err()
     };
     assert_eq!(named.kind, ErrorKind::AccessDenied, "{named:?}");
-    assert!(
-        named.message.contains("iam:GetUser")
-            && named
-                .message
-                .contains(&format!("identity: arn:aws:iam::123456789012:user/{AGENT}")),
-        "{}",
-        named.message
+    assert_contains!(named.message, "iam:GetUser");
+    assert_contains!(
+        named.message,
+        &format!("identity: arn:aws:iam::123456789012:user/{AGENT}")
     );
 
     // A wrong secret for a real key id is refused too, and never shown.
@@ -684,8 +667,8 @@ fn enforced_authorisation_follows_the_attachment() {
     assert!(!wrong.message.is_empty());
     eprintln!("wrong secret: {wrong:?}");
     let shown = format!("{wrong:?} {wrong} {denied} {again}");
-    assert!(!shown.contains("not-the-secret-at-all"), "{shown}");
-    assert!(!shown.contains(&secret), "{shown}");
+    assert_not_contains!(shown, "not-the-secret-at-all");
+    assert_not_contains!(shown, &secret);
 }
 
 // ---------------------------------------------------------------- scripts
@@ -748,12 +731,13 @@ fn an_apply_run_of_steps_1_and_2_converges_and_never_prints_the_secret() {
     let ctx = apply();
     let keys = m.run(iam::access_keys(&ctx, &c, AGENT)).unwrap();
     assert_eq!(keys.len(), 1);
-    assert!(out.contains(&keys[0].id), "the key id is shown: {out}");
+    assert_contains!(out, &keys[0].id, "the key id is shown");
     let line = r["line"].to_string();
     assert_eq!(line, format!("key {} secret ********", keys[0].id));
     let secret = r["secret"].clone().cast::<runbook::secret::Secret>();
     assert!(secret.expose().len() >= 20);
-    assert!(!out.contains(secret.expose()) && !line.contains(secret.expose()));
+    assert_not_contains!(out, secret.expose());
+    assert_not_contains!(line, secret.expose());
 
     // A second run changes nothing but the new key, and the third key is refused.
     let (r2, out2) = script(Mode::Apply, STEPS_1_2);
@@ -763,10 +747,8 @@ fn an_apply_run_of_steps_1_and_2_converges_and_never_prints_the_secret() {
     }
     let (r3, out3) = script(Mode::Apply, STEPS_1_2);
     let e = r3.unwrap_err();
-    assert!(
-        e.contains("limit_exceeded") && e.contains("rotate-access-key"),
-        "{e}\n{out3}"
-    );
+    assert_contains!(e, "limit_exceeded", "the script's report:\n{out3}");
+    assert_contains!(e, "rotate-access-key", "the script's report:\n{out3}");
 
     // The script can catch a host error as a map with kind and message.
     let (caught, _) = script(
@@ -818,19 +800,10 @@ fn a_profile_missing_from_the_credentials_file_is_a_clear_error() {
         ))
         .unwrap_err();
     assert_eq!(e.kind, ErrorKind::AccessDenied, "{e:?}");
-    assert!(e.message.contains("profile `nope`"), "{}", e.message);
-    assert!(
-        !e.message.contains("DispatchFailure {"),
-        "no SDK debug dump: {}",
-        e.message
-    );
-    assert!(
-        e.hint
-            .as_deref()
-            .unwrap()
-            .contains("AWS_SHARED_CREDENTIALS_FILE")
-    );
-    assert!(!format!("{e:?}").contains("not-a-real-secret"));
+    assert_contains!(e.message, "profile `nope`");
+    assert_not_contains!(e.message, "DispatchFailure {", "no SDK debug dump");
+    assert_contains!(e.hint.as_deref().unwrap(), "AWS_SHARED_CREDENTIALS_FILE");
+    assert_not_contains!(format!("{e:?}"), "not-a-real-secret");
 }
 
 #[test]

@@ -4,12 +4,8 @@ use crate::common::Test;
 
 fn assert_usage(out: &crate::common::Output, needle: &str) {
     assert_eq!(out.code, 2, "{out:?}");
-    assert!(
-        out.stderr.contains(needle),
-        "expected {needle:?} in:\n{}",
-        out.stderr
-    );
-    assert!(!out.stdout.contains("[1]"), "a step ran:\n{}", out.stdout);
+    assert_contains!(out.stderr, needle, "expected {needle:?}");
+    assert_not_contains!(out.stdout, "[1]", "a step ran");
 }
 
 #[test]
@@ -94,12 +90,8 @@ fn unknown_host_function_is_caught_before_running() {
     let p = t.file("typo.rhai", "step(\"a\", || { print(\"ran\"); });\nstep(\"b\", || { version::comprae(\"1\", \"2\"); });\n");
     let out = t.args(["run", p.to_str().unwrap()]).run();
     assert_usage(&out, "version::comprae does not exist");
-    assert!(
-        out.stderr.contains("did you mean version::compare?"),
-        "{}",
-        out.stderr
-    );
-    assert!(!out.stdout.contains("ran"));
+    assert_contains!(out.stderr, "did you mean version::compare?");
+    assert_not_contains!(out.stdout, "ran");
 }
 
 #[test]

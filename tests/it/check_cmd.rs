@@ -20,18 +20,11 @@ fn reports_every_file_and_exits_2() {
         ])
         .run();
     assert_eq!(out.code, 2, "{out:?}");
-    assert!(
-        out.stdout.contains("ok  ") && out.stdout.contains("good.rhai"),
-        "{}",
-        out.stdout
-    );
-    assert!(out.stderr.contains("parse.rhai:1:"), "{}", out.stderr);
-    assert!(out.stderr.contains("typo.rhai:2:"), "{}", out.stderr);
-    assert!(
-        out.stderr.contains("did you mean version::at_least?"),
-        "{}",
-        out.stderr
-    );
+    assert_contains!(out.stdout, "ok  ");
+    assert_contains!(out.stdout, "good.rhai");
+    assert_contains!(out.stderr, "parse.rhai:1:");
+    assert_contains!(out.stderr, "typo.rhai:2:");
+    assert_contains!(out.stderr, "did you mean version::at_least?");
 }
 
 #[test]

@@ -39,7 +39,7 @@ fn set_beats_vars_beats_env_beats_default() {
         .args(["run", "examples/hello"])
         .env("RUNBOOK_WHO", "from-env")
         .run();
-    assert!(out.stdout.contains("hello, from-env!"), "{}", out.stdout);
+    assert_contains!(out.stdout, "hello, from-env!");
 }
 
 #[test]
@@ -68,16 +68,8 @@ fn json_output_is_json_lines_ending_in_a_recap() {
 fn check_mode_is_visible_to_scripts() {
     let out = Test::new().args(["run", "examples/hello", "--check"]).run();
     assert_eq!(out.code, 0, "{out:?}");
-    assert!(
-        out.stdout.contains("check mode: nothing will be changed"),
-        "{}",
-        out.stdout
-    );
-    assert!(
-        out.stdout.contains("a real playbook would only report"),
-        "{}",
-        out.stdout
-    );
+    assert_contains!(out.stdout, "check mode: nothing will be changed");
+    assert_contains!(out.stdout, "a real playbook would only report");
 }
 
 #[test]
@@ -89,10 +81,10 @@ fn a_failing_step_exits_1_naming_the_step_and_the_place() {
     );
     let out = t.args(["run", p.to_str().unwrap()]).run();
     assert_eq!(out.code, 1, "{out:?}");
-    assert!(out.stdout.contains("failed step 2"), "{}", out.stdout);
-    assert!(!out.stdout.contains("[3] never"), "{}", out.stdout);
-    assert!(out.stderr.contains("the disk is on fire"), "{}", out.stderr);
-    assert!(out.stderr.contains("fail.rhai:3:5"), "{}", out.stderr);
+    assert_contains!(out.stdout, "failed step 2");
+    assert_not_contains!(out.stdout, "[3] never");
+    assert_contains!(out.stderr, "the disk is on fire");
+    assert_contains!(out.stderr, "fail.rhai:3:5");
 }
 
 #[test]
@@ -101,19 +93,14 @@ fn errors_are_catchable_with_kind_and_message() {
         .args(["eval", "let r = (); try { version::parse(\"x.y\"); } catch (e) { r = `${e.kind}: ${e.message}`; } r"])
         .run();
     assert_eq!(out.code, 0, "{out:?}");
-    assert!(
-        out.stdout
-            .contains("invalid_input: version 'x.y' is not valid"),
-        "{}",
-        out.stdout
-    );
+    assert_contains!(out.stdout, "invalid_input: version 'x.y' is not valid");
 }
 
 #[test]
 fn list_and_show_describe_without_running() {
     let out = Test::new().arg("list").run();
     assert_eq!(out.code, 0);
-    assert!(out.stdout.contains("examples/hello"), "{}", out.stdout);
+    assert_contains!(out.stdout, "examples/hello");
     let out = Test::new().args(["show", "examples/hello"]).run();
     assert_eq!(out.code, 0);
     insta::assert_snapshot!(out.stdout);
@@ -137,25 +124,17 @@ fn help_has_examples_and_exit_codes() {
     for sub in ["run", "list", "show", "eval", "check", "doc", "completions"] {
         let out = Test::new().args([sub, "--help"]).run();
         assert_eq!(out.code, 0, "{sub}: {out:?}");
-        assert!(
-            out.stdout.contains("Example"),
-            "{sub} --help has no examples:\n{}",
-            out.stdout
-        );
+        assert_contains!(out.stdout, "Example", "{sub} --help has no examples");
     }
     let out = Test::new().args(["run", "--help"]).run();
-    assert!(out.stdout.contains("130 interrupted"), "{}", out.stdout);
+    assert_contains!(out.stdout, "130 interrupted");
 }
 
 #[test]
 fn completions_are_generated() {
     let out = Test::new().args(["completions", "bash"]).run();
     assert_eq!(out.code, 0);
-    assert!(
-        out.stdout.contains("_runbook"),
-        "{}",
-        &out.stdout[..200.min(out.stdout.len())]
-    );
+    assert_contains!(out.stdout, "_runbook");
 }
 
 #[test]
@@ -198,12 +177,9 @@ fn diff_shows_changed_content_with_secrets_masked() {
     );
     let out = t.args(["eval", "--diff", &code]).run();
     assert_eq!(out.code, 0, "{out:?}");
-    assert!(
-        out.stdout.contains("-b=2") && out.stdout.contains("+b=3"),
-        "{}",
-        out.stdout
-    );
-    assert!(!out.all().contains("topsecretvalue"), "{}", out.stdout);
+    assert_contains!(out.stdout, "-b=2");
+    assert_contains!(out.stdout, "+b=3");
+    assert_not_contains!(out.all(), "topsecretvalue");
 }
 
 /// Regression: `aws::configure(#{profile})` in a playbook (its admin_profile)
@@ -219,11 +195,8 @@ fn aws_configure_keeps_what_it_is_not_given() {
         ])
         .run();
     assert_eq!(out.code, 0, "{out:?}");
-    assert!(
-        out.stdout.contains("profile: \"admin\"") && out.stdout.contains("region: \"eu-west-3\""),
-        "{}",
-        out.stdout
-    );
+    assert_contains!(out.stdout, "profile: \"admin\"");
+    assert_contains!(out.stdout, "region: \"eu-west-3\"");
 }
 
 /// Regression: `runbook doc | head` panicked on the closed pipe.
@@ -242,5 +215,5 @@ fn a_closed_pipe_is_not_a_panic() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
+    assert_not_contains!(String::from_utf8_lossy(&out.stderr), "panicked");
 }

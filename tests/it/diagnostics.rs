@@ -41,11 +41,7 @@ fn missing_module_says_where_it_looked() {
     let main = t.file("m.rhai", "import \"nosuch\" as n;\n");
     let out = t.args(["run", main.to_str().unwrap()]).run();
     assert_eq!(out.code, 2, "{out:?}");
-    assert!(
-        out.stderr.contains("import \"nosuch\" does not exist"),
-        "{}",
-        out.stderr
-    );
+    assert_contains!(out.stderr, "import \"nosuch\" does not exist");
 }
 
 #[test]
@@ -59,5 +55,5 @@ fn site_modules_shadow_the_bundled_stdlib() {
         .env("RUNBOOK_PATH", lib.to_str().unwrap())
         .run();
     assert_eq!(out.code, 0, "{out:?}");
-    assert!(out.stdout.contains("site"), "{}", out.stdout);
+    assert_contains!(out.stdout, "site");
 }

@@ -6,15 +6,11 @@ use crate::common::Test;
 fn lists_modules_and_shows_one_function_in_full() {
     let out = Test::new().arg("doc").run();
     assert_eq!(out.code, 0, "{out:?}");
-    assert!(out.stdout.contains("version::compare("), "{}", out.stdout);
-    assert!(out.stdout.contains("step("), "{}", out.stdout);
+    assert_contains!(out.stdout, "version::compare(");
+    assert_contains!(out.stdout, "step(");
     let out = Test::new().args(["doc", "version::compare"]).run();
     assert_eq!(out.code, 0, "{out:?}");
-    assert!(
-        out.stdout.contains("missing parts count as 0"),
-        "{}",
-        out.stdout
-    );
+    assert_contains!(out.stdout, "missing parts count as 0");
     let out = Test::new().args(["doc", "version::nope"]).run();
     assert_eq!(out.code, 2, "{out:?}");
 }

@@ -31,18 +31,19 @@ fn hello_is_copied_verbatim_and_the_copy_runs() {
     // Only the playbook: hello imports nothing.
     assert_eq!(std::fs::read_dir(&site).unwrap().count(), 1);
     let shown = copy.display().to_string();
-    assert!(out.stdout.contains(&format!("wrote {shown}")), "{out:?}");
-    assert!(
-        out.stdout.contains(&format!("runbook run {shown} --check")),
+    assert_contains!(out.stdout, &format!("wrote {shown}"), "{out:?}");
+    assert_contains!(
+        out.stdout,
+        &format!("runbook run {shown} --check"),
         "{out:?}"
     );
-    assert!(out.stdout.contains("resolve from"), "{out:?}");
+    assert_contains!(out.stdout, "resolve from", "{out:?}");
 
     let out = Test::new()
         .args(["run", copy.to_str().unwrap(), "--set", "who=site"])
         .run();
     assert_eq!(out.code, 0, "{out:?}");
-    assert!(out.stdout.contains("hello, site!"), "{out:?}");
+    assert_contains!(out.stdout, "hello, site!", "{out:?}");
 }
 
 #[test]
@@ -63,8 +64,8 @@ fn existing_files_are_kept_unless_forced() {
 
     let out = eject(false);
     assert_eq!(out.code, 2, "{out:?}");
-    assert!(out.stderr.contains("--force"), "{out:?}");
-    assert!(out.stderr.contains(&copy.display().to_string()), "{out:?}");
+    assert_contains!(out.stderr, "--force", "{out:?}");
+    assert_contains!(out.stderr, &copy.display().to_string(), "{out:?}");
     assert_eq!(
         std::fs::read_to_string(&copy).unwrap(),
         "// edited on site\n"
@@ -73,7 +74,7 @@ fn existing_files_are_kept_unless_forced() {
 
     let out = eject(true);
     assert_eq!(out.code, 0, "{out:?}");
-    assert!(out.stdout.contains("overwrote"), "{out:?}");
+    assert_contains!(out.stdout, "overwrote", "{out:?}");
     assert_eq!(
         std::fs::read_to_string(&copy).unwrap(),
         bundled("playbooks/examples/hello.rhai")
@@ -89,10 +90,7 @@ fn unknown_playbook_is_a_usage_error_with_a_suggestion() {
         .args(["eject", "examples/helo", site.to_str().unwrap()])
         .run();
     assert_eq!(out.code, 2, "{out:?}");
-    assert!(
-        out.stderr.contains("did you mean 'examples/hello'"),
-        "{out:?}"
-    );
+    assert_contains!(out.stderr, "did you mean 'examples/hello'", "{out:?}");
     assert!(!site.exists(), "nothing is created for an unknown name");
 }
 
@@ -100,8 +98,8 @@ fn unknown_playbook_is_a_usage_error_with_a_suggestion() {
 fn help_has_examples() {
     let out = Test::new().args(["eject", "--help"]).run();
     assert_eq!(out.code, 0, "{out:?}");
-    assert!(out.stdout.contains("Example"), "{}", out.stdout);
-    assert!(out.stdout.contains("--force"), "{}", out.stdout);
+    assert_contains!(out.stdout, "Example");
+    assert_contains!(out.stdout, "--force");
 }
 
 #[test]
@@ -127,7 +125,7 @@ fn secrets_manager_playbook_brings_its_stdlib_and_checks_from_the_site() {
         bundled("stdlib/alation.rhai")
     );
     assert_eq!(mode(&module), 0o644);
-    assert!(out.stdout.contains("stdlib module \"alation\""), "{out:?}");
+    assert_contains!(out.stdout, "stdlib module \"alation\"", "{out:?}");
 
     let out = Test::new()
         .args([
@@ -152,5 +150,5 @@ fn secrets_manager_playbook_brings_its_stdlib_and_checks_from_the_site() {
     .unwrap();
     let out = Test::new().args(["run", user.to_str().unwrap()]).run();
     assert_eq!(out.code, 0, "{out:?}");
-    assert!(out.stdout.contains("from the site"), "{out:?}");
+    assert_contains!(out.stdout, "from the site", "{out:?}");
 }

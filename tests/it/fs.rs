@@ -131,8 +131,8 @@ fn new_secret_file_is_owner_only_and_diff_is_masked() {
     .unwrap();
     assert_eq!(mode_of(&f), 0o600);
     let diff = o.diff.unwrap();
-    assert!(diff.contains("+********"), "{diff}");
-    assert!(!diff.contains("hunter2"));
+    assert_contains!(diff, "+********");
+    assert_not_contains!(diff, "hunter2");
     let o = fs::write(
         &ctx,
         &s(&f),
@@ -140,7 +140,7 @@ fn new_secret_file_is_owner_only_and_diff_is_masked() {
         &WriteOpts::default(),
     )
     .unwrap();
-    assert!(o.diff.unwrap().contains("+b"));
+    assert_contains!(o.diff.unwrap(), "+b");
 }
 
 #[test]
@@ -187,7 +187,7 @@ fn backup_keeps_the_previous_version_with_its_mode() {
         ..Default::default()
     };
     let o = fs::write(&apply(), &s(&f), Content::plain(b"new"), &opts).unwrap();
-    assert!(o.summary.contains("backup"), "{}", o.summary);
+    assert_contains!(o.summary, "backup");
     let baks: Vec<PathBuf> = std::fs::read_dir(d.path())
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -294,7 +294,7 @@ fn mkdir_chmod_chgrp_chown_remove() {
     );
     let o = fs::chgrp(&apply(), &s(&f), "nogroup").unwrap();
     assert_eq!(o.status, Status::Changed);
-    assert!(o.summary.contains("group root -> nogroup"), "{}", o.summary);
+    assert_contains!(o.summary, "group root -> nogroup");
     assert_eq!(std::fs::metadata(&f).unwrap().gid(), 65534);
     assert_eq!(
         fs::chgrp(&apply(), &s(&f), "65534").unwrap().status,
@@ -333,34 +333,20 @@ fn bad_input_is_refused_with_the_input_and_the_fix() {
     let w = |p: &str, o: &WriteOpts| fs::write(&apply(), p, Content::plain(b"x"), o).unwrap_err();
 
     let e = w("relative/f", &WriteOpts::default());
-    assert!(
-        e.message.contains("'relative/f' is relative") && e.message.contains("absolute"),
-        "{}",
-        e.message
-    );
-    assert!(
-        w("", &WriteOpts::default())
-            .message
-            .contains("path is empty")
-    );
+    assert_contains!(e.message, "'relative/f' is relative");
+    assert_contains!(e.message, "absolute");
+    assert_contains!(w("", &WriteOpts::default()).message, "path is empty");
 
     for bad in ["999", "rwx"] {
         let e = fs::chmod(&apply(), &s(&f), bad).unwrap_err();
         assert_eq!(e.kind, ErrorKind::InvalidInput);
-        assert!(
-            e.message.contains(&format!("'{bad}'")) && e.message.contains("e.g. \"540\""),
-            "{}",
-            e.message
-        );
+        assert_contains!(e.message, &format!("'{bad}'"));
+        assert_contains!(e.message, "e.g. \"540\"");
     }
 
     let e = fs::chown(&apply(), &s(&f), Some("no-such-user-rb"), None).unwrap_err();
     assert_eq!(e.kind, ErrorKind::NotFound);
-    assert!(
-        e.message.contains("user 'no-such-user-rb' does not exist"),
-        "{}",
-        e.message
-    );
+    assert_contains!(e.message, "user 'no-such-user-rb' does not exist");
     // The sandbox is an Agent host, where alationdocker exists: use a name no host has.
     let e = fs::chgrp(&apply(), &s(&f), "no-such-group-rb").unwrap_err();
     assert_eq!(
@@ -371,8 +357,8 @@ fn bad_input_is_refused_with_the_input_and_the_fix() {
     let missing = d.path().join("nope/credentials");
     let e = w(&s(&missing), &WriteOpts::default());
     assert_eq!(e.kind, ErrorKind::NotFound);
-    assert!(e.message.contains("does not exist"), "{}", e.message);
-    assert!(e.hint.unwrap().contains("parents: true"));
+    assert_contains!(e.message, "does not exist");
+    assert_contains!(e.hint.unwrap(), "parents: true");
     assert!(!missing.parent().unwrap().exists());
     let o = fs::write(
         &apply(),
@@ -407,13 +393,12 @@ fn chown_and_require_root_as_non_root_say_to_use_sudo() {
     let f = d.path().join("f");
     std::fs::write(&f, "x").unwrap();
     let out = as_nobody("chown", &f);
-    assert!(out.contains("RESULT access_denied"), "{out}");
-    assert!(out.contains("needs root") && out.contains("sudo"), "{out}");
+    assert_contains!(out, "RESULT access_denied");
+    assert_contains!(out, "needs root");
+    assert_contains!(out, "sudo");
     let out = as_nobody("require_root", &f);
-    assert!(
-        out.contains("RESULT access_denied") && out.contains("sudo"),
-        "{out}"
-    );
+    assert_contains!(out, "RESULT access_denied");
+    assert_contains!(out, "sudo");
     assert_eq!(std::fs::metadata(&f).unwrap().uid(), 0);
 }
 
@@ -536,7 +521,7 @@ fn check_mode_write_into_a_folder_an_earlier_step_would_create() {
     )
     .unwrap();
     assert_eq!(o.status, Status::WouldChange);
-    assert!(o.summary.contains("does not yet"), "{}", o.summary);
+    assert_contains!(o.summary, "does not yet");
     assert!(!d.path().join("later").exists());
     // Applying still refuses: the folder really is missing.
     assert!(

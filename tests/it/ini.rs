@@ -78,7 +78,7 @@ fn adding_a_fourth_and_updating_the_second_keep_every_other_byte() {
         "[alation_auth]\naws_access_key_id = AKIA2\naws_secret_access_key = s2\n",
     ) + "\n[new_profile]\naws_access_key_id = AKIANEW\naws_secret_access_key = snew\n";
     assert_eq!(after, expected);
-    assert!(!after.contains("stale-token"), "no stale key survives");
+    assert_not_contains!(after, "stale-token", "no stale key survives");
 
     // Same values again: no write at all.
     let ino = std::fs::metadata(&p).unwrap().ino();
@@ -124,7 +124,7 @@ fn read_returns_sections_with_secrets_flagged() {
     );
     assert_eq!(auth[1].1, IniValue::secret("sold"));
     assert!(auth[2].1.secret, "session tokens are secrets too");
-    assert!(!format!("{auth:?}").contains("sold"));
+    assert_not_contains!(format!("{auth:?}"), "sold");
     assert_eq!(
         ini::read(&format!("{}/missing", d.path().display())).unwrap(),
         None
@@ -145,9 +145,9 @@ fn new_file_gets_mode_and_group_and_diff_masks_secrets() {
     let o = ini::set_section(&ctx, &p, "alation_auth", &key("AKIA1", "hunter2"), &attrs).unwrap();
     assert_eq!(o.status, Status::Changed);
     let diff = o.diff.unwrap();
-    assert!(diff.contains("+aws_access_key_id = AKIA1"), "{diff}");
-    assert!(diff.contains("+aws_secret_access_key = ********"), "{diff}");
-    assert!(!diff.contains("hunter2"));
+    assert_contains!(diff, "+aws_access_key_id = AKIA1");
+    assert_contains!(diff, "+aws_secret_access_key = ********");
+    assert_not_contains!(diff, "hunter2");
     let m = std::fs::metadata(&p).unwrap();
     assert_eq!(m.permissions().mode() & 0o7777, 0o540);
     assert_eq!(m.gid(), 65534);
@@ -199,13 +199,9 @@ fn bad_names_and_malformed_files_are_refused_and_nothing_changes() {
         let e =
             ini::set_section(&apply(), &p, bad, &key("A", "B"), &AttrOpts::default()).unwrap_err();
         assert_eq!(e.kind, ErrorKind::InvalidInput);
-        assert!(
-            e.message.contains("section name")
-                && e.message.contains(&bad.escape_debug().to_string()),
-            "{}",
-            e.message
-        );
-        assert!(e.message.contains("must not"), "{}", e.message);
+        assert_contains!(e.message, "section name");
+        assert_contains!(e.message, &bad.escape_debug().to_string());
+        assert_contains!(e.message, "must not");
     }
     assert_eq!(std::fs::read_to_string(&p).unwrap(), CREDENTIALS);
 
@@ -219,7 +215,8 @@ fn bad_names_and_malformed_files_are_refused_and_nothing_changes() {
         "{}",
         e.message
     );
-    assert!(e.message.contains("not changed") && e.hint.unwrap().contains("fix line"));
+    assert_contains!(e.message, "not changed");
+    assert_contains!(e.hint.unwrap(), "fix line");
     assert_eq!(std::fs::read_to_string(&p).unwrap(), broken);
     assert!(ini::read(&p).is_err());
 }

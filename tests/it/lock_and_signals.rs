@@ -21,8 +21,8 @@ fn second_run_fails_at_once_with_no_wait_while_the_lock_is_held() {
         .env("RUNBOOK_LOCK_FILE", lock_path.to_str().unwrap())
         .run();
     assert_eq!(out.code, 1, "{out:?}");
-    assert!(out.stderr.contains("holds the host lock"), "{}", out.stderr);
-    assert!(!out.stdout.contains("[1]"), "{}", out.stdout);
+    assert_contains!(out.stderr, "holds the host lock");
+    assert_not_contains!(out.stdout, "[1]");
     drop(held);
 }
 
@@ -48,11 +48,8 @@ fn a_waiting_run_proceeds_once_the_lock_is_released() {
     let out = child.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}");
-    assert!(
-        stdout.contains("waiting for another runbook run"),
-        "{stdout}"
-    );
-    assert!(stdout.contains("hello, world!"), "{stdout}");
+    assert_contains!(stdout, "waiting for another runbook run");
+    assert_contains!(stdout, "hello, world!");
 }
 
 #[test]
@@ -77,5 +74,5 @@ fn ctrl_c_stops_a_running_script_with_exit_130() {
     assert!(started.elapsed() < Duration::from_secs(5));
     assert_eq!(out.status.code(), Some(130), "{out:?}");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("interrupted"), "{stdout}");
+    assert_contains!(stdout, "interrupted");
 }

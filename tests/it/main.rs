@@ -6,6 +6,7 @@
 //! `cargo test --test it -- fs::` runs one area; `scripts/test.sh fs::` does
 //! it inside the Agent-host sandbox.
 
+#[macro_use]
 mod common;
 
 mod archive;

@@ -21,7 +21,7 @@ fn detach_policy(user: &str, policy_arn: &str) {
             policy_arn.replace(':', "%3A").replace('/', "%2F")
         ),
     );
-    assert!(out.contains("DetachUserPolicyResponse"), "{out}");
+    assert_contains!(out, "DetachUserPolicyResponse");
 }
 
 /// A freshly converged Agent host; returns the secret access key in the file.
@@ -164,17 +164,14 @@ fn assert_only_failure(expected: &[(&str, &str, &str)], secret: &str) -> Output 
         match expected.iter().find(|(n, _, _)| *n == name) {
             Some((_, detail, fix)) => {
                 assert!(!r.passed, "{name} passed:\n{}", run.stdout);
-                assert!(r.line.contains(detail), "{name}: {r:?}");
+                assert_contains!(r.line, detail, "{name}: {r:?}");
                 let f = r.fix.as_deref().unwrap_or_else(|| panic!("{name}: no fix"));
-                assert!(f.contains(fix), "{name}: fix {f:?} lacks {fix:?}");
+                assert_contains!(f, fix, "{name}: fix {f:?} lacks {fix:?}");
             }
             None => assert!(r.passed, "{name} failed:\n{}", run.stdout),
         }
     }
-    assert!(
-        !run.all().contains(secret),
-        "the secret access key was printed"
-    );
+    assert_not_contains!(run.all(), secret, "the secret access key was printed");
     assert_eq!(world(), before, "doctor changed something");
     run
 }
@@ -200,10 +197,9 @@ fn doctor_passes_on_a_converged_host_changes_nothing_and_prints_no_secret() {
         row(&table, name);
     }
     assert_eq!(table.len(), ALL_CHECKS.len() + 1, "{}", human.stdout);
-    assert!(
-        row(&table, "profile authenticates")
-            .line
-            .contains("arn:aws:iam::123456789012:user/agent-e2e"),
+    assert_contains!(
+        row(&table, "profile authenticates").line,
+        "arn:aws:iam::123456789012:user/agent-e2e",
         "{}",
         human.stdout
     );
@@ -230,14 +226,8 @@ fn doctor_passes_on_a_converged_host_changes_nothing_and_prints_no_secret() {
     // Read-only: nothing changed, and no secret in any output.
     assert_eq!(world(), before, "doctor changed something");
     for run in [&human, &json] {
-        assert!(
-            !run.all().contains(&secret),
-            "the secret access key was printed"
-        );
-        assert!(
-            !run.all().contains(SECRET_VALUE),
-            "the test secret was printed"
-        );
+        assert_not_contains!(run.all(), &secret, "the secret access key was printed");
+        assert_not_contains!(run.all(), SECRET_VALUE, "the test secret was printed");
     }
 
     // The mode may be given with its leading 0; check mode reads the same,
@@ -246,11 +236,7 @@ fn doctor_passes_on_a_converged_host_changes_nothing_and_prints_no_secret() {
     assert_eq!(zero.code, 0, "{}", zero.all());
     let check = doctor(&["--check"]);
     assert_eq!(check.code, 0, "{}", check.all());
-    assert!(
-        check.all().contains("run doctor without --check"),
-        "{}",
-        check.all()
-    );
+    assert_contains!(check.all(), "run doctor without --check");
     assert_eq!(rows(&check).len(), ALL_CHECKS.len() - 1, "{}", check.stdout);
     assert!(rows(&check).iter().all(|r| r.passed), "{}", check.stdout);
     assert_eq!(world(), before, "doctor changed something");
@@ -423,19 +409,15 @@ fn doctor_on_a_bare_host_completes_the_table_and_changes_nothing() {
         assert!(!fix.is_empty(), "no fix for {c}");
     }
     let by_name = |n: &str| checks.iter().find(|c| c["name"] == n).unwrap().clone();
-    assert!(
-        by_name("add-on container Up")["fix"]
-            .as_str()
-            .unwrap()
-            .contains("--set addon_archive="),
+    assert_contains!(
+        by_name("add-on container Up")["fix"].as_str().unwrap(),
+        "--set addon_archive=",
         "{}",
         run.stdout
     );
-    assert!(
-        by_name("IAM user")["detail"]
-            .as_str()
-            .unwrap()
-            .contains("no IAM user agent-e2e"),
+    assert_contains!(
+        by_name("IAM user")["detail"].as_str().unwrap(),
+        "no IAM user agent-e2e",
         "{}",
         run.stdout
     );

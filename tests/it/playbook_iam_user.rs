@@ -39,11 +39,7 @@ fn check_on_a_fresh_host_shows_the_plan_and_changes_nothing() {
         "(known after apply)",
         "Profile Name         alation_auth",
     ] {
-        assert!(
-            run.stdout.contains(expected),
-            "missing {expected:?} in:\n{}",
-            run.stdout
-        );
+        assert_contains!(run.stdout, expected);
     }
     assert_eq!(world(), before, "a check run changed something");
     let tar_after = std::fs::metadata(&tar).ok().map(|m| m.mtime());
@@ -61,16 +57,8 @@ fn first_run_converges_and_the_second_changes_nothing() {
     let Some(_g) = host_with_moto() else { return };
     let first = playbook(&["--set", &addon_arg(OLD)]);
     assert_eq!(first.code, 0, "{}", first.all());
-    assert!(
-        first.stdout.contains("changed      iam::create_access_key"),
-        "{}",
-        first.stdout
-    );
-    assert!(
-        first.stdout.contains("kratos addons install auth"),
-        "{}",
-        first.stdout
-    );
+    assert_contains!(first.stdout, "changed      iam::create_access_key");
+    assert_contains!(first.stdout, "kratos addons install auth");
 
     // The file: 0540 root:alationdocker, holding exactly the key IAM knows.
     let meta = std::fs::metadata(CRED_FILE).unwrap();
@@ -93,13 +81,15 @@ fn first_run_converges_and_the_second_changes_nothing() {
         &["ps", "--filter", "name=^auth$", "--format", "{{.Status}}"],
     );
     assert!(ps.starts_with("Up"), "{ps}");
-    assert!(
-        addon_sees().contains("alation_auth"),
+    assert_contains!(
+        addon_sees(),
+        "alation_auth",
         "the add-on cannot read the profile"
     );
-    assert!(first.stdout.contains(
+    assert_contains!(
+        first.stdout,
         "profile alation_auth authenticates as arn:aws:iam::123456789012:user/agent-e2e"
-    ));
+    );
 
     // Second run: zero changes, same key, no new key, no kratos, no restart.
     let second = playbook(&["--set", &addon_arg(OLD), "--output", "json"]);
@@ -111,25 +101,14 @@ fn first_run_converges_and_the_second_changes_nothing() {
     let r = recap(&second);
     assert_eq!(r["changed"], 0, "{}", second.stdout);
     assert_eq!(r["success"], true);
-    assert!(
-        !second.stdout.contains("\"action\":\"run\""),
-        "kratos was called: {}",
-        second.stdout
-    );
-    assert!(
-        !second.stdout.contains("systemd\",\"action\":\"restart"),
-        "{}",
-        second.stdout
-    );
+    assert_not_contains!(second.stdout, "\"action\":\"run\"", "kratos was called");
+    assert_not_contains!(second.stdout, "systemd\",\"action\":\"restart");
     assert_eq!(key_in(Path::new(CRED_FILE)).0, id);
     assert_eq!(eval(&format!("iam::access_keys(\"{USER}\").len()")), "1");
 
     // The secret key never appears in any output.
     for run in [&first, &second] {
-        assert!(
-            !run.all().contains(&secret),
-            "the secret access key was printed"
-        );
+        assert_not_contains!(run.all(), &secret, "the secret access key was printed");
     }
 }
 
@@ -144,17 +123,15 @@ fn other_profiles_and_comments_in_the_credentials_file_survive() {
     let after = std::fs::read_to_string(CRED_FILE).unwrap();
     assert!(after.starts_with(original), "other bytes changed:\n{after}");
     let added = &after[original.len()..];
-    assert!(
-        added.contains("[alation_auth]") && added.contains("aws_access_key_id"),
-        "{added}"
-    );
+    assert_contains!(added, "[alation_auth]");
+    assert_contains!(added, "aws_access_key_id");
     assert_eq!(
         added.matches('[').count(),
         1,
         "only the new section was added: {added}"
     );
-    assert!(!run.all().contains("defaultsecretdefaultsecret"));
-    assert!(!run.all().contains("legacysecretlegacysecret"));
+    assert_not_contains!(run.all(), "defaultsecretdefaultsecret");
+    assert_not_contains!(run.all(), "legacysecretlegacysecret");
 }
 
 #[test]
@@ -165,29 +142,21 @@ fn the_addon_is_left_alone_when_current_and_updated_when_older() {
 
     let same = playbook(&["--set", &addon_arg(OLD)]);
     assert_eq!(same.code, 0, "{}", same.all());
-    assert!(
-        !same.stdout.contains("proc::run kratos"),
-        "kratos was called for the same version:\n{}",
-        same.stdout
+    assert_not_contains!(
+        same.stdout,
+        "proc::run kratos",
+        "kratos was called for the same version"
     );
-    assert!(!same.stdout.contains("systemd::restart"), "{}", same.stdout);
+    assert_not_contains!(same.stdout, "systemd::restart");
 
     let newer = playbook(&["--set", &addon_arg(NEW)]);
     assert_eq!(newer.code, 0, "{}", newer.all());
-    assert!(
-        newer.stdout.contains("kratos addons update auth"),
-        "{}",
-        newer.stdout
-    );
-    assert!(
-        newer.stdout.contains("changed      systemd::restart hydra"),
-        "{}",
-        newer.stdout
-    );
+    assert_contains!(newer.stdout, "kratos addons update auth");
+    assert_contains!(newer.stdout, "changed      systemd::restart hydra");
     let want = eval(&format!("docker::archive(\"{}\").id", addon(NEW).display()));
     let got = eval("docker::container(\"auth\").image_id");
     assert_eq!(got, want);
-    assert!(addon_sees().contains("alation_auth"));
+    assert_contains!(addon_sees(), "alation_auth");
 }
 
 #[test]
@@ -198,17 +167,15 @@ fn a_policy_with_another_document_gets_a_new_default_version() {
     );
     let run = playbook(&["--set", &addon_arg(OLD)]);
     assert_eq!(run.code, 0, "{}", run.all());
-    assert!(
-        run.stdout
-            .contains("changed      iam::ensure_policy read_secrets_policy"),
-        "{}",
-        run.stdout
+    assert_contains!(
+        run.stdout,
+        "changed      iam::ensure_policy read_secrets_policy"
     );
     let policy = eval(
         "let p = iam::policy(\"read_secrets_policy\"); `${p.default_version} ${p.document.Statement[0].Resource}`",
     );
-    assert!(policy.contains("v2"), "{policy}");
-    assert!(policy.contains('*'), "{policy}");
+    assert_contains!(policy, "v2");
+    assert_contains!(policy, '*');
 }
 
 #[test]
@@ -220,17 +187,9 @@ fn a_user_at_the_two_key_limit_stops_before_any_change() {
     let before = world();
     let run = playbook(&["--set", &addon_arg(OLD)]);
     assert_eq!(run.code, 1, "{}", run.all());
-    assert!(
-        run.stderr.contains("already has 2 access keys"),
-        "{}",
-        run.stderr
-    );
-    assert!(run.stderr.contains("rotate-access-key"), "{}", run.stderr);
-    assert!(
-        !run.stdout.contains("[2]"),
-        "a step after the prerequisites ran:\n{}",
-        run.stdout
-    );
+    assert_contains!(run.stderr, "already has 2 access keys");
+    assert_contains!(run.stderr, "rotate-access-key");
+    assert_not_contains!(run.stdout, "[2]", "a step after the prerequisites ran");
     assert_eq!(world(), before);
 }
 
@@ -245,11 +204,7 @@ fn prerequisite_failures_stop_before_any_change_and_name_the_fix() {
         .run_as(NOBODY)
         .run();
     assert_eq!(nobody.code, 1, "{}", nobody.all());
-    assert!(
-        nobody.stderr.contains("must run as root"),
-        "{}",
-        nobody.stderr
-    );
+    assert_contains!(nobody.stderr, "must run as root");
 
     // An add-on archive older than the procedure requires.
     let dir = tempfile::tempdir().unwrap();
@@ -257,12 +212,7 @@ fn prerequisite_failures_stop_before_any_change_and_name_the_fix() {
     std::fs::copy(addon(OLD), &old).unwrap();
     let run = playbook(&["--set", &format!("addon_archive={}", old.display())]);
     assert_eq!(run.code, 1, "{}", run.all());
-    assert!(
-        run.stderr
-            .contains("5.13.0.1; 5.14.0.1968 or later is required"),
-        "{}",
-        run.stderr
-    );
+    assert_contains!(run.stderr, "5.13.0.1; 5.14.0.1968 or later is required");
 
     // A resource that is not a secret ARN.
     let run = playbook(&[
@@ -272,21 +222,14 @@ fn prerequisite_failures_stop_before_any_change_and_name_the_fix() {
         "secret_arns=arn:aws:s3:::some-bucket",
     ]);
     assert_eq!(run.code, 1, "{}", run.all());
-    assert!(
-        run.stderr.contains("arn:aws:s3:::some-bucket"),
-        "{}",
-        run.stderr
-    );
+    assert_contains!(run.stderr, "arn:aws:s3:::some-bucket");
 
     // A missing group.
     let run = playbook(&["--set", &arch, "--set", "group=no-such-group"]);
     assert_eq!(run.code, 1, "{}", run.all());
-    assert!(
-        run.stderr.contains(
-            "group 'no-such-group' does not exist on this host; is the Alation Agent installed?"
-        ),
-        "{}",
-        run.stderr
+    assert_contains!(
+        run.stderr,
+        "group 'no-such-group' does not exist on this host; is the Alation Agent installed?"
     );
 
     // kratos absent: a PATH with docker and systemctl only.
@@ -299,8 +242,8 @@ fn prerequisite_failures_stop_before_any_change_and_name_the_fix() {
         .env("PATH", bin.path())
         .run();
     assert_eq!(run.code, 1, "{}", run.all());
-    assert!(run.stderr.contains("kratos"), "{}", run.stderr);
-    assert!(run.stderr.contains("Alation Agent host"), "{}", run.stderr);
+    assert_contains!(run.stderr, "kratos");
+    assert_contains!(run.stderr, "Alation Agent host");
 
     assert_eq!(world(), before, "a failed prerequisite changed something");
 }
@@ -311,20 +254,17 @@ fn the_written_profile_reads_the_test_secret_and_a_wrong_one_fails_clearly() {
     moto::create_secret("db/password", "hunter2hunter2value");
     let run = playbook(&["--set", &addon_arg(OLD), "--set", "test_secret=db/password"]);
     assert_eq!(run.code, 0, "{}", run.all());
-    assert!(
-        run.stdout.contains("and can read db/password"),
-        "{}",
-        run.stdout
-    );
-    assert!(
-        !run.all().contains("hunter2hunter2value"),
+    assert_contains!(run.stdout, "and can read db/password");
+    assert_not_contains!(
+        run.all(),
+        "hunter2hunter2value",
         "the test secret's value was printed"
     );
 
     let wrong = playbook(&["--set", &addon_arg(OLD), "--set", "test_secret=db/nope"]);
     assert_eq!(wrong.code, 1, "{}", wrong.all());
-    assert!(wrong.stdout.contains("failed step 6"), "{}", wrong.stdout);
-    assert!(wrong.stderr.contains("db/nope"), "{}", wrong.stderr);
+    assert_contains!(wrong.stdout, "failed step 6");
+    assert_contains!(wrong.stderr, "db/nope");
 }
 
 #[test]
@@ -340,23 +280,15 @@ fn restarting_the_agent_without_a_terminal_needs_yes() {
     ])
     .run();
     assert_eq!(run.code, 1, "{}", run.all());
-    assert!(run.stderr.contains("--yes"), "{}", run.stderr);
-    assert!(run.stdout.contains("failed step 4"), "{}", run.stdout);
+    assert_contains!(run.stderr, "--yes");
+    assert_contains!(run.stdout, "failed step 4");
     // Nothing after the refused restart ran: no key was created.
     assert_eq!(eval(&format!("iam::access_keys(\"{USER}\").len()")), "0");
 
     // The add-on was installed but not started: the next run restarts the Agent.
     let again = playbook(&["--set", &addon_arg(OLD)]);
     assert_eq!(again.code, 0, "{}", again.all());
-    assert!(
-        again.stdout.contains("changed      systemd::restart hydra"),
-        "{}",
-        again.stdout
-    );
-    assert!(
-        !again.stdout.contains("proc::run kratos"),
-        "{}",
-        again.stdout
-    );
-    assert!(addon_sees().contains("alation_auth"));
+    assert_contains!(again.stdout, "changed      systemd::restart hydra");
+    assert_not_contains!(again.stdout, "proc::run kratos");
+    assert_contains!(addon_sees(), "alation_auth");
 }

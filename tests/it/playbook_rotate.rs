@@ -121,11 +121,7 @@ fn rotation_replaces_the_key_and_keeps_everything_else() {
         "changed      iam::deactivate_access_key agent-e2e",
         "changed      iam::delete_access_key agent-e2e",
     ] {
-        assert!(
-            run.stdout.contains(expected),
-            "missing {expected:?} in:\n{}",
-            run.stdout
-        );
+        assert_contains!(run.stdout, expected);
     }
     // Verification before retirement: the old key goes only after the new one is proven.
     let verified = run.stdout.find("authenticates as").unwrap();
@@ -143,8 +139,9 @@ fn rotation_replaces_the_key_and_keeps_everything_else() {
         "{section:?}"
     );
     assert_eq!(section.len(), 3, "{section:?}");
-    assert!(
-        addon_sees().contains("alation_auth"),
+    assert_contains!(
+        addon_sees(),
+        "alation_auth",
         "the add-on cannot read the profile"
     );
     assert_eq!(file_identity(), USER_ARN);
@@ -160,13 +157,14 @@ fn rotation_replaces_the_key_and_keeps_everything_else() {
 
     for run in [&run, &again] {
         for secret in [&old_secret, &new_secret, &third_secret] {
-            assert!(
-                !run.all().contains(secret.as_str()),
+            assert_not_contains!(
+                run.all(),
+                secret.as_str(),
                 "a secret access key was printed"
             );
         }
-        assert!(!run.all().contains("defaultsecretdefaultsecret"));
-        assert!(!run.all().contains("legacysecretlegacysecret"));
+        assert_not_contains!(run.all(), "defaultsecretdefaultsecret");
+        assert_not_contains!(run.all(), "legacysecretlegacysecret");
     }
 }
 
@@ -185,13 +183,9 @@ fn check_mode_shows_the_plan_and_changes_nothing() {
         "would_change iam::delete_access_key agent-e2e",
         &old_id,
     ] {
-        assert!(
-            run.stdout.contains(expected),
-            "missing {expected:?} in:\n{}",
-            run.stdout
-        );
+        assert_contains!(run.stdout, expected);
     }
-    assert!(!run.all().contains(&secret));
+    assert_not_contains!(run.all(), &secret);
     assert_eq!(world(), before, "a check run changed something");
 
     let pending = playbook(&["--check", "--detailed-exitcode"]);
@@ -212,15 +206,12 @@ fn an_inactive_key_not_in_the_file_is_deleted_first() {
     let before = world();
     let check = playbook(&["--check"]);
     assert_eq!(check.code, 0, "{}", check.all());
-    assert!(
-        check
-            .stdout
-            .contains("would_change iam::delete_access_key agent-e2e")
-            && check.stdout.contains(&extra)
-            && check.stdout.contains("(known after apply)"),
-        "{}",
-        check.stdout
+    assert_contains!(
+        check.stdout,
+        "would_change iam::delete_access_key agent-e2e"
     );
+    assert_contains!(check.stdout, &extra);
+    assert_contains!(check.stdout, "(known after apply)");
     assert_eq!(world(), before);
 
     let run = playbook(&[]);
@@ -244,8 +235,8 @@ fn an_inactive_key_not_in_the_file_is_deleted_first() {
     assert_eq!(file_identity(), USER_ARN);
     assert_file_attrs();
     for secret in [&old_secret, &new_secret] {
-        assert!(!run.all().contains(secret.as_str()));
-        assert!(!check.all().contains(secret.as_str()));
+        assert_not_contains!(run.all(), secret.as_str());
+        assert_not_contains!(check.all(), secret.as_str());
     }
 }
 
@@ -264,19 +255,11 @@ fn an_active_key_not_in_the_file_stops_before_any_change() {
         "Nothing was changed",
         &format!("aws iam delete-access-key --user-name agent-e2e --access-key-id {extra}"),
     ] {
-        assert!(
-            run.stderr.contains(expected),
-            "missing {expected:?} in:\n{}",
-            run.stderr
-        );
+        assert_contains!(run.stderr, expected);
     }
-    assert!(
-        !run.stdout.contains("[2]"),
-        "a step after the prerequisites ran:\n{}",
-        run.stdout
-    );
+    assert_not_contains!(run.stdout, "[2]", "a step after the prerequisites ran");
     assert_eq!(world(), before, "the stop changed something");
-    assert!(!run.all().contains(&secret));
+    assert_not_contains!(run.all(), &secret);
 }
 
 #[test]
@@ -291,15 +274,11 @@ fn two_active_keys_and_neither_in_the_file_stops_and_names_both() {
     let all_keys = keys();
     assert_eq!(all_keys.len(), 2);
     for k in &all_keys {
-        assert!(
-            run.stderr.contains(k.split(':').next().unwrap()),
-            "{}",
-            run.stderr
-        );
+        assert_contains!(run.stderr, k.split(':').next().unwrap());
     }
-    assert!(run.stderr.contains(&extra));
-    assert!(run.stderr.contains("holds no access key"), "{}", run.stderr);
-    assert!(run.stderr.contains("nothing to rotate"), "{}", run.stderr);
+    assert_contains!(run.stderr, &extra);
+    assert_contains!(run.stderr, "holds no access key");
+    assert_contains!(run.stderr, "nothing to rotate");
     assert_eq!(world(), before);
 }
 
@@ -331,32 +310,24 @@ fn a_rerun_after_an_interrupted_rotation_finishes_it() {
 
         let run = playbook(&[]);
         assert_eq!(run.code, 0, "{old_status}: {}", run.all());
-        assert!(
-            run.stdout.contains("finishing an interrupted rotation"),
-            "{}",
-            run.stdout
-        );
-        assert!(
-            !run.stdout.contains("iam::create_access_key"),
-            "a finishing run made yet another key:\n{}",
-            run.stdout
+        assert_contains!(run.stdout, "finishing an interrupted rotation");
+        assert_not_contains!(
+            run.stdout,
+            "iam::create_access_key",
+            "a finishing run made yet another key"
         );
         assert_eq!(key_in_file().0, new_id);
         assert_eq!(keys(), vec![format!("{new_id}:Active")], "{old_status}");
         assert_eq!(file_identity(), USER_ARN);
         assert_file_attrs();
         for secret in [&old_secret, &new_secret] {
-            assert!(!run.all().contains(secret.as_str()));
+            assert_not_contains!(run.all(), secret.as_str());
         }
 
         // Converged: the next run is an ordinary rotation again.
         let next = playbook(&[]);
         assert_eq!(next.code, 0, "{}", next.all());
-        assert!(
-            next.stdout.contains("changed      iam::create_access_key"),
-            "{}",
-            next.stdout
-        );
+        assert_contains!(next.stdout, "changed      iam::create_access_key");
         assert_eq!(keys().len(), 1);
 
         // Start the second case from a clean user.
@@ -373,23 +344,11 @@ fn prerequisite_failures_stop_before_any_change() {
     let before = world();
     let run = playbook(&[]);
     assert_eq!(run.code, 1, "{}", run.all());
-    assert!(
-        run.stderr.contains("IAM user agent-e2e does not exist"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr.contains("secrets-manager-iam-user"),
-        "{}",
-        run.stderr
-    );
+    assert_contains!(run.stderr, "IAM user agent-e2e does not exist");
+    assert_contains!(run.stderr, "secrets-manager-iam-user");
     let run = playbook(&["--set", "mode=999"]);
     assert_eq!(run.code, 1, "{}", run.all());
-    assert!(
-        run.stderr.contains("mode '999' is not an octal file mode"),
-        "{}",
-        run.stderr
-    );
+    assert_contains!(run.stderr, "mode '999' is not an octal file mode");
     assert_eq!(world(), before);
 }
 
@@ -402,17 +361,13 @@ fn a_deactivated_key_in_the_file_is_replaced() {
     ));
     let run = playbook(&[]);
     assert_eq!(run.code, 0, "{}", run.all());
-    assert!(
-        run.all().contains(&format!("the key {old_id} in"))
-            && run.all().contains("does not work (it is Inactive)"),
-        "{}",
-        run.all()
-    );
+    assert_contains!(run.all(), &format!("the key {old_id} in"));
+    assert_contains!(run.all(), "does not work (it is Inactive)");
     let (new_id, secret) = key_in_file();
     assert_ne!(new_id, old_id);
     assert_eq!(keys(), vec![format!("{new_id}:Active")]);
     assert_eq!(file_identity(), USER_ARN);
-    assert!(!run.all().contains(&secret));
+    assert_not_contains!(run.all(), &secret);
 }
 
 #[test]
@@ -425,25 +380,16 @@ fn a_failed_write_deletes_the_new_key_and_leaves_the_old_one() {
     let run = playbook(&[]);
     sh("chattr", &["-i", CRED_DIR]);
     assert_eq!(run.code, 1, "{}", run.all());
-    assert!(
-        run.stdout.contains("changed      iam::create_access_key"),
-        "{}",
-        run.stdout
-    );
-    assert!(
-        run.stderr
-            .contains("was deleted again; the file and the old key")
-            && run.stderr.contains(&old_id),
-        "{}",
-        run.stderr
-    );
+    assert_contains!(run.stdout, "changed      iam::create_access_key");
+    assert_contains!(run.stderr, "was deleted again; the file and the old key");
+    assert_contains!(run.stderr, &old_id);
     assert_eq!(
         keys(),
         vec![format!("{old_id}:Active")],
         "an orphan key was left"
     );
     assert_eq!(std::fs::read_to_string(CRED_FILE).unwrap(), text);
-    assert!(!run.all().contains(&old_secret));
+    assert_not_contains!(run.all(), &old_secret);
 
     // And the next run rotates as usual.
     let run = playbook(&[]);
@@ -461,10 +407,7 @@ fn failing_copy(dir: &Path) -> String {
     )
     .unwrap();
     let line = "who = verify_key(file, profile, region, plan.user_arn, test_secret, \"60s\");";
-    assert!(
-        src.contains(line),
-        "the verification line moved: update this test"
-    );
+    assert_contains!(src, line, "the verification line moved: update this test");
     let patched = src.replace(line, "fail(\"simulated: InvalidClientTokenId\");");
     let path = dir.join("rotate-access-key.rhai");
     std::fs::write(&path, patched).unwrap();
@@ -480,20 +423,10 @@ fn a_new_key_that_fails_verification_puts_the_old_one_back() {
     let copy = failing_copy(dir.path());
     let run = runbook(&["run", &copy, "--set", "user_name=agent-e2e"]).run();
     assert_eq!(run.code, 1, "{}", run.all());
-    assert!(
-        run.stderr.contains("did not authenticate")
-            && run
-                .stderr
-                .contains(&format!("holds the old key {old_id} again"))
-            && run.stderr.contains("nothing changed"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        !run.stdout.contains("iam::deactivate_access_key"),
-        "{}",
-        run.stdout
-    );
+    assert_contains!(run.stderr, "did not authenticate");
+    assert_contains!(run.stderr, &format!("holds the old key {old_id} again"));
+    assert_contains!(run.stderr, "nothing changed");
+    assert_not_contains!(run.stdout, "iam::deactivate_access_key");
     assert_eq!(std::fs::read_to_string(CRED_FILE).unwrap(), text);
     assert_eq!(
         keys(),
@@ -501,7 +434,7 @@ fn a_new_key_that_fails_verification_puts_the_old_one_back() {
         "the new key was left"
     );
     assert_file_attrs();
-    assert!(!run.all().contains(&old_secret));
+    assert_not_contains!(run.all(), &old_secret);
 }
 
 #[test]
@@ -517,30 +450,22 @@ fn a_new_key_that_fails_verification_stays_when_the_old_one_does_not_work() {
     assert_eq!(run.code, 1, "{}", run.all());
     let (new_id, new_secret) = key_in_file();
     assert_ne!(new_id, old_id);
-    assert!(
-        run.stderr.contains(&format!("the new key {new_id} is in"))
-            && run.stderr.contains("so the new key stays in the file")
-            && run.stderr.contains("run again"),
-        "{}",
-        run.stderr
-    );
+    assert_contains!(run.stderr, &format!("the new key {new_id} is in"));
+    assert_contains!(run.stderr, "so the new key stays in the file");
+    assert_contains!(run.stderr, "run again");
     assert_eq!(
         keys(),
         vec![format!("{old_id}:Inactive"), format!("{new_id}:Active")]
     );
-    assert!(!run.all().contains(&new_secret));
+    assert_not_contains!(run.all(), &new_secret);
 
     // The rerun (the real playbook) verifies the new key and retires the old one.
     let rerun = playbook(&[]);
     assert_eq!(rerun.code, 0, "{}", rerun.all());
-    assert!(
-        rerun.stdout.contains("finishing an interrupted rotation"),
-        "{}",
-        rerun.stdout
-    );
+    assert_contains!(rerun.stdout, "finishing an interrupted rotation");
     assert_eq!(key_in_file().0, new_id);
     assert_eq!(keys(), vec![format!("{new_id}:Active")]);
-    assert!(!rerun.all().contains(&new_secret));
+    assert_not_contains!(rerun.all(), &new_secret);
 }
 
 /// Runs a copy of the playbook that stops at `point` (a line of the playbook,
@@ -587,10 +512,7 @@ fn killed_at(point: &str) -> String {
         }
     }
     let status = child.wait().unwrap();
-    assert!(
-        out.contains("KILL ME"),
-        "the run never reached {point:?}:\n{out}"
-    );
+    assert_contains!(out, "KILL ME", "the run never reached {point:?}");
     assert!(!status.success());
     out
 }
@@ -620,12 +542,11 @@ fn killed_between_any_two_steps_a_rerun_converges() {
             assert_eq!(key_in_file().0, old_id);
             assert_eq!(all_keys.len(), 2, "{all_keys:?}");
             let orphan = all_keys[1].split(':').next().unwrap().to_string();
-            assert!(
-                rerun.stderr.contains(&format!(
+            assert_contains!(
+                rerun.stderr,
+                &format!(
                     "aws iam delete-access-key --user-name agent-e2e --access-key-id {orphan}"
-                )),
-                "{}",
-                rerun.stderr
+                )
             );
             // Following the advice converges.
             eval(&format!(
@@ -640,11 +561,7 @@ fn killed_between_any_two_steps_a_rerun_converges() {
                 "killed before {point:?}:\n{out}\n{}",
                 rerun.all()
             );
-            assert!(
-                rerun.stdout.contains("finishing an interrupted rotation"),
-                "{}",
-                rerun.stdout
-            );
+            assert_contains!(rerun.stdout, "finishing an interrupted rotation");
         }
         let (id, secret) = key_in_file();
         assert_ne!(id, old_id, "killed before {point:?}");
@@ -656,7 +573,8 @@ fn killed_between_any_two_steps_a_rerun_converges() {
         assert_eq!(file_identity(), USER_ARN);
         assert_file_attrs();
         for s in [&old_secret, &secret] {
-            assert!(!out.contains(s.as_str()) && !rerun.all().contains(s.as_str()));
+            assert_not_contains!(out, s.as_str());
+            assert_not_contains!(rerun.all(), s.as_str());
         }
         eval(&format!(
             "for k in iam::access_keys(\"{USER}\") {{ iam::delete_access_key(\"{USER}\", k.id); }} ()"

@@ -93,18 +93,17 @@ fn assert_converged(id: &str, secret: &str) {
         "let p = iam::policy(\"read_secrets_policy\"); `${p.attachment_count} ${p.document.Statement[0].Action} ${p.document.Statement[0].Resource}`",
     );
     let attached = attached.trim_matches('"');
-    assert!(
-        attached.starts_with("1 ") && attached.contains("secretsmanager:GetSecretValue"),
-        "{attached}"
-    );
-    assert!(attached.contains('*'), "{attached}");
+    assert!(attached.starts_with("1 "), "{attached}");
+    assert_contains!(attached, "secretsmanager:GetSecretValue");
+    assert_contains!(attached, '*');
     let ps = sh(
         "docker",
         &["ps", "--filter", "name=^auth$", "--format", "{{.Status}}"],
     );
     assert!(ps.starts_with("Up"), "{ps}");
-    assert!(
-        addon_sees().contains("alation_auth"),
+    assert_contains!(
+        addon_sees(),
+        "alation_auth",
         "the add-on cannot read the profile"
     );
 }
@@ -126,11 +125,7 @@ fn iam_user_then_agent_setup_reach_the_all_in_one_end_state() {
         "would_change iam::create_access_key agent-e2e",
         "would_change ini::set_section",
     ] {
-        assert!(
-            plan.stdout.contains(expected),
-            "missing {expected:?} in:\n{}",
-            plan.stdout
-        );
+        assert_contains!(plan.stdout, expected);
     }
     assert_eq!(world(), before, "a check run changed something");
     assert!(!handover.exists(), "check mode wrote the hand-over file");
@@ -138,12 +133,9 @@ fn iam_user_then_agent_setup_reach_the_all_in_one_end_state() {
     // The cloud admin, unprivileged: policy, user, attachment, one key, in a 0600 file.
     let cloud = ws.iam_user(&["--set", &ws.handover_arg()]);
     assert_eq!(cloud.code, 0, "{}", cloud.all());
-    assert!(
-        cloud
-            .stdout
-            .contains("changed      iam::create_access_key agent-e2e"),
-        "{}",
-        cloud.stdout
+    assert_contains!(
+        cloud.stdout,
+        "changed      iam::create_access_key agent-e2e"
     );
     let meta = std::fs::metadata(&handover).unwrap();
     assert_eq!(
@@ -190,11 +182,7 @@ fn iam_user_then_agent_setup_reach_the_all_in_one_end_state() {
         "would_change ini::set_section /etc/hydra/auth/.aws/credentials [alation_auth]",
         "would_change fs::remove",
     ] {
-        assert!(
-            plan.stdout.contains(expected),
-            "missing {expected:?} in:\n{}",
-            plan.stdout
-        );
+        assert_contains!(plan.stdout, expected);
     }
     assert_eq!(world(), before, "a check run changed something");
     assert!(handover.exists());
@@ -203,23 +191,12 @@ fn iam_user_then_agent_setup_reach_the_all_in_one_end_state() {
     // The Agent host's admin, root: add-on, credentials file, verification, file removed.
     let agent = agent_setup(&["--set", &ws.handover_arg()]);
     assert_eq!(agent.code, 0, "{}", agent.all());
-    assert!(
-        agent.stdout.contains("kratos addons install auth"),
-        "{}",
-        agent.stdout
+    assert_contains!(agent.stdout, "kratos addons install auth");
+    assert_contains!(
+        agent.stdout,
+        "profile alation_auth authenticates as arn:aws:iam::123456789012:user/agent-e2e"
     );
-    assert!(
-        agent.stdout.contains(
-            "profile alation_auth authenticates as arn:aws:iam::123456789012:user/agent-e2e"
-        ),
-        "{}",
-        agent.stdout
-    );
-    assert!(
-        agent.stdout.contains("Region               us-east-1"),
-        "{}",
-        agent.stdout
-    );
+    assert_contains!(agent.stdout, "Region               us-east-1");
     assert!(!handover.exists(), "the hand-over file was not removed");
     assert_converged(&id, &secret);
     runs.push(agent);
@@ -234,11 +211,7 @@ fn iam_user_then_agent_setup_reach_the_all_in_one_end_state() {
         "{}",
         again.stdout
     );
-    assert!(
-        !again.stdout.contains("\"action\":\"run\""),
-        "kratos was called: {}",
-        again.stdout
-    );
+    assert_not_contains!(again.stdout, "\"action\":\"run\"", "kratos was called");
     assert_converged(&id, &secret);
     runs.push(again);
 
@@ -261,11 +234,7 @@ fn iam_user_then_agent_setup_reach_the_all_in_one_end_state() {
     runs.push(all);
 
     for run in &runs {
-        assert!(
-            !run.all().contains(&secret),
-            "the secret access key was printed:\n{}",
-            run.all()
-        );
+        assert_not_contains!(run.all(), &secret, "the secret access key was printed");
     }
 }
 
@@ -277,39 +246,23 @@ fn iam_user_without_a_way_to_hand_the_key_over_stops_before_any_change() {
 
     let run = ws.iam_user(&[]);
     assert_eq!(run.code, 1, "{}", run.all());
-    assert!(
-        run.stderr.contains("--set handover_file="),
-        "{}",
-        run.stderr
-    );
-    assert!(run.stderr.contains("--set show_key=true"), "{}", run.stderr);
-    assert!(
-        !run.stdout.contains("[2]"),
-        "a step after the prerequisites ran:\n{}",
-        run.stdout
-    );
+    assert_contains!(run.stderr, "--set handover_file=");
+    assert_contains!(run.stderr, "--set show_key=true");
+    assert_not_contains!(run.stdout, "[2]", "a step after the prerequisites ran");
 
     // show_key without a terminal: no key is created only to be lost.
     let run = ws.iam_user(&["--set", "show_key=true"]);
     assert_eq!(run.code, 1, "{}", run.all());
-    assert!(run.stderr.contains("needs a terminal"), "{}", run.stderr);
-    assert!(run.stderr.contains("handover_file"), "{}", run.stderr);
+    assert_contains!(run.stderr, "needs a terminal");
+    assert_contains!(run.stderr, "handover_file");
 
     // A relative path, and a folder that does not exist.
     let run = ws.iam_user(&["--set", "handover_file=key.ini"]);
     assert_eq!(run.code, 1, "{}", run.all());
-    assert!(
-        run.stderr.contains("not an absolute path"),
-        "{}",
-        run.stderr
-    );
+    assert_contains!(run.stderr, "not an absolute path");
     let run = ws.iam_user(&["--set", "handover_file=/no/such/folder/key.ini"]);
     assert_eq!(run.code, 1, "{}", run.all());
-    assert!(
-        run.stderr.contains("/no/such/folder does not exist"),
-        "{}",
-        run.stderr
-    );
+    assert_contains!(run.stderr, "/no/such/folder does not exist");
 
     assert_eq!(world(), before, "a failed prerequisite changed something");
     assert_eq!(eval(&format!("iam::user(\"{USER}\") == ()")), "true");
@@ -335,39 +288,20 @@ fn agent_setup_takes_the_key_id_and_the_secret_from_the_environment() {
     let before = world();
     let none = agent_setup(&[]);
     assert_eq!(none.code, 1, "{}", none.all());
-    assert!(
-        none.stderr.contains("--set handover_file="),
-        "{}",
-        none.stderr
-    );
-    assert!(
-        none.stderr.contains("RUNBOOK_ACCESS_KEY_SECRET"),
-        "{}",
-        none.stderr
-    );
+    assert_contains!(none.stderr, "--set handover_file=");
+    assert_contains!(none.stderr, "RUNBOOK_ACCESS_KEY_SECRET");
     // A hand-over file that never arrived.
     let missing = agent_setup(&["--set", &ws.handover_arg()]);
     assert_eq!(missing.code, 1, "{}", missing.all());
-    assert!(
-        missing
-            .stderr
-            .contains("does not exist and /etc/hydra/auth/.aws/credentials holds no key yet"),
-        "{}",
-        missing.stderr
+    assert_contains!(
+        missing.stderr,
+        "does not exist and /etc/hydra/auth/.aws/credentials holds no key yet"
     );
     // The id without its secret, and no terminal to ask on.
     let half = agent_setup(&["--set", &format!("access_key_id={id}")]);
     assert_eq!(half.code, 1, "{}", half.all());
-    assert!(
-        half.stderr.contains("RUNBOOK_ACCESS_KEY_SECRET"),
-        "{}",
-        half.stderr
-    );
-    assert!(
-        half.stderr.contains("access_key_secret=@FILE"),
-        "{}",
-        half.stderr
-    );
+    assert_contains!(half.stderr, "RUNBOOK_ACCESS_KEY_SECRET");
+    assert_contains!(half.stderr, "access_key_secret=@FILE");
     assert_eq!(world(), before, "a failed prerequisite changed something");
 
     let key = format!("access_key_id={id}");
@@ -414,21 +348,16 @@ fn agent_setup_takes_the_key_id_and_the_secret_from_the_environment() {
     // A new hand-over replaces the key; the Agent's admin is told which old key to have deleted.
     let cloud2 = ws.iam_user(&["--set", &ws.handover_arg()]);
     assert_eq!(cloud2.code, 0, "{}", cloud2.all());
-    assert!(
-        cloud2
-            .stdout
-            .contains(&format!("keeps its other active key {id}")),
-        "{}",
-        cloud2.stdout
-    );
+    assert_contains!(cloud2.stdout, &format!("keeps its other active key {id}"));
     let (id2, secret2) = key_in(&ws.handover());
     assert_ne!(id2, id);
     let replace = agent_setup(&["--set", &ws.handover_arg()]);
     assert_eq!(replace.code, 0, "{}", replace.all());
-    assert!(
-        replace.stdout.contains(&format!("the key {id} that /etc/hydra/auth/.aws/credentials [alation_auth] held before is no longer used")),
-        "{}",
-        replace.stdout
+    assert_contains!(
+        replace.stdout,
+        &format!(
+            "the key {id} that /etc/hydra/auth/.aws/credentials [alation_auth] held before is no longer used"
+        )
     );
     assert_eq!(key_in(Path::new(CRED_FILE)), (id2.clone(), secret2.clone()));
     assert!(!ws.handover().exists());
@@ -436,16 +365,8 @@ fn agent_setup_takes_the_key_id_and_the_secret_from_the_environment() {
     for run in [
         &cloud, &none, &half, &first, &again, &from_file, &cloud2, &replace,
     ] {
-        assert!(
-            !run.all().contains(&secret2),
-            "the new secret was printed:\n{}",
-            run.all()
-        );
-        assert!(
-            !run.all().contains(&secret),
-            "the secret access key was printed:\n{}",
-            run.all()
-        );
+        assert_not_contains!(run.all(), &secret2, "the new secret was printed");
+        assert_not_contains!(run.all(), &secret, "the secret access key was printed");
     }
 }
 
@@ -459,18 +380,8 @@ fn a_key_whose_hand_over_fails_is_deleted_again() {
     let target = locked.path().join("alation-key.ini");
     let run = ws.iam_user(&["--set", &format!("handover_file={}", target.display())]);
     assert_eq!(run.code, 1, "{}", run.all());
-    assert!(
-        run.stdout
-            .contains("changed      iam::create_access_key agent-e2e"),
-        "{}",
-        run.stdout
-    );
-    assert!(
-        run.stdout
-            .contains("changed      iam::delete_access_key agent-e2e"),
-        "{}",
-        run.stdout
-    );
+    assert_contains!(run.stdout, "changed      iam::create_access_key agent-e2e");
+    assert_contains!(run.stdout, "changed      iam::delete_access_key agent-e2e");
     assert_eq!(keys_of_user(), "[]", "an orphan key is left");
     assert!(!target.exists());
 }
@@ -527,18 +438,15 @@ fn show_key_shows_the_secret_on_the_terminal_only_and_once() {
         })
         .unwrap_or_else(|| panic!("no secret on the terminal:\n{tty}"));
     assert!(shown.len() >= 20, "{shown}");
-    assert!(tty.contains(&id), "{tty}");
-    assert!(
-        !stdout.contains(&shown),
-        "the secret reached stdout:\n{stdout}"
-    );
-    assert!(stdout.contains("shown once on the terminal"), "{stdout}");
+    assert_contains!(tty, &id);
+    assert_not_contains!(stdout, &shown, "the secret reached stdout");
+    assert_contains!(stdout, "shown once on the terminal");
 
     // Again: the user has an active key, which cannot be shown twice; no new key.
     let (code, tty, stdout) = run_on_tty();
     assert_eq!(code, 0, "terminal:\n{tty}\nstdout:\n{stdout}");
-    assert!(stdout.contains("no new key"), "{stdout}");
-    assert!(!tty.contains(&shown), "{tty}");
+    assert_contains!(stdout, "no new key");
+    assert_not_contains!(tty, &shown);
     assert_eq!(keys_of_user(), keys);
 }
 
@@ -585,14 +493,11 @@ fn a_key_given_by_hand_that_does_not_verify_gives_the_old_key_back() {
     .env("RUNBOOK_ACCESS_KEY_SECRET", new_secret.trim())
     .run();
     assert_eq!(run.code, 1, "{}", run.all());
-    assert!(
-        run.stderr.contains(&format!("the key {old_id}"))
-            && run.stderr.contains("is back in place"),
-        "{}",
-        run.stderr
-    );
+    assert_contains!(run.stderr, &format!("the key {old_id}"));
+    assert_contains!(run.stderr, "is back in place");
     assert_eq!(key_in(Path::new(CRED_FILE)), (old_id, old_secret.clone()));
     let meta = std::fs::metadata(CRED_FILE).unwrap();
     assert_eq!(std::os::unix::fs::MetadataExt::mode(&meta) & 0o7777, 0o540);
-    assert!(!run.all().contains(new_secret.trim()) && !run.all().contains(&old_secret));
+    assert_not_contains!(run.all(), new_secret.trim());
+    assert_not_contains!(run.all(), &old_secret);
 }

@@ -52,9 +52,10 @@ fn non_zero_exit_shows_command_code_and_stderr_tail() {
     let e = process::run(&apply(), "sh", &args(&["-c", script]), RunOpts::new()).unwrap_err();
     assert_eq!(e.kind, ErrorKind::Failed);
     assert!(e.message.starts_with("sh -c "), "{}", e.message);
-    assert!(e.message.contains("exited with code 7"));
-    assert!(e.message.contains("line30") && e.message.contains("line11"));
-    assert!(!e.message.contains("line10\n"), "only the last 20 lines");
+    assert_contains!(e.message, "exited with code 7");
+    assert_contains!(e.message, "line30");
+    assert_contains!(e.message, "line11");
+    assert_not_contains!(e.message, "line10\n", "only the last 20 lines");
 }
 
 #[test]
@@ -66,11 +67,8 @@ fn timeout_kills_the_child() {
     };
     let e = process::run(&apply(), "sleep", &args(&["30"]), o).unwrap_err();
     assert_eq!(e.kind, ErrorKind::Timeout);
-    assert!(
-        e.message.contains("sleep 30") && e.message.contains("300ms"),
-        "{}",
-        e.message
-    );
+    assert_contains!(e.message, "sleep 30");
+    assert_contains!(e.message, "300ms");
     assert!(t.elapsed() < Duration::from_secs(5));
 }
 
@@ -126,16 +124,14 @@ fn secrets_are_scrubbed_from_env_and_fed_by_stdin() {
     assert_eq!(std::env::var("RUNBOOK_TEST_SECRET").as_deref(), Ok("x"));
     assert_eq!(std::env::var("AWS_SECRET_ACCESS_KEY").as_deref(), Ok("y"));
     let out = process::run(&apply(), "env", &[], RunOpts::new()).unwrap();
-    assert!(
-        !out.stdout.contains("RUNBOOK_TEST_SECRET")
-            && !out.stdout.contains("AWS_SECRET_ACCESS_KEY")
-    );
+    assert_not_contains!(out.stdout, "RUNBOOK_TEST_SECRET");
+    assert_not_contains!(out.stdout, "AWS_SECRET_ACCESS_KEY");
     let o = RunOpts {
         env: vec![("AWS_SECRET_ACCESS_KEY".into(), "z".into())],
         ..RunOpts::new()
     };
     let out = process::run(&apply(), "env", &[], o).unwrap();
-    assert!(out.stdout.contains("AWS_SECRET_ACCESS_KEY=z"));
+    assert_contains!(out.stdout, "AWS_SECRET_ACCESS_KEY=z");
 
     let o = RunOpts {
         stdin: Some(Zeroizing::new(b"hunter2".to_vec())),
@@ -165,13 +161,8 @@ fn output_is_redacted() {
 fn missing_command_names_it_and_path() {
     let e = process::run(&apply(), "kratos-not-installed", &[], RunOpts::new()).unwrap_err();
     assert_eq!(e.kind, ErrorKind::NotFound);
-    assert!(
-        e.message
-            .contains("'kratos-not-installed' was not found on PATH ("),
-        "{}",
-        e.message
-    );
-    assert!(e.hint.unwrap().contains("install"));
+    assert_contains!(e.message, "'kratos-not-installed' was not found on PATH (");
+    assert_contains!(e.hint.unwrap(), "install");
     assert!(process::which("kratos-not-installed").is_none());
     assert!(process::which("sh").unwrap().is_absolute());
 }

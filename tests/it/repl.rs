@@ -143,12 +143,12 @@ fn history_never_holds_a_secret_typed_at_ask_secret() {
     r.pty.exp_eof().unwrap();
     let history =
         std::fs::read_to_string(r.state.join("runbook/history")).expect("history written");
-    assert!(history.contains("ask_secret"), "{history}");
-    assert!(!history.contains("TopSecretValue42"), "{history}");
-    assert!(!history.contains("AnotherSecret99"), "{history}");
+    assert_contains!(history, "ask_secret");
+    assert_not_contains!(history, "TopSecretValue42");
+    assert_not_contains!(history, "AnotherSecret99");
     let draft = std::fs::read_to_string(r.home.path().join("draft.rhai")).unwrap();
-    assert!(!draft.contains("AnotherSecret99"), "{draft}");
-    assert!(draft.contains("ask_secret"), "{draft}");
+    assert_not_contains!(draft, "AnotherSecret99");
+    assert_contains!(draft, "ask_secret");
 }
 
 #[test]
@@ -158,9 +158,9 @@ fn without_a_tty_it_reads_stdin_and_stops_at_the_first_error() {
         .stdin("let a = 2;\nfn sq(x) { x * x }\nsq(a)\nfail(\"stop here\");\nprint(\"not reached\");\n")
         .run();
     assert_eq!(out.code, 1, "{out:?}");
-    assert!(out.stdout.contains('4'), "{}", out.stdout);
-    assert!(!out.stdout.contains("not reached"));
-    assert!(out.stderr.contains("stop here"), "{}", out.stderr);
+    assert_contains!(out.stdout, '4');
+    assert_not_contains!(out.stdout, "not reached");
+    assert_contains!(out.stderr, "stop here");
 }
 
 #[test]
@@ -199,6 +199,6 @@ fn vars_never_shows_a_secret() {
         .stdin("let s = secret(\"TopSecretXYZ123\");\nlet t = s.expose();\n:vars\n")
         .run();
     assert_eq!(out.code, 0, "{out:?}");
-    assert!(out.stdout.contains("let s = ********"), "{}", out.stdout);
-    assert!(!out.all().contains("TopSecretXYZ123"), "{}", out.all());
+    assert_contains!(out.stdout, "let s = ********");
+    assert_not_contains!(out.all(), "TopSecretXYZ123");
 }

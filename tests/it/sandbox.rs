@@ -139,7 +139,7 @@ fn unknown_unit_is_not_found() {
         systemd::is_active(&ctx, &unit).map(|_| ()).unwrap_err(),
     ] {
         assert_eq!(e.kind, ErrorKind::NotFound, "{e}");
-        assert!(e.message.contains(&unit), "{e}");
+        assert_contains!(e.message, &unit, "{e}");
     }
     let e = systemd::start(&ctx, "--all", systemd::DEFAULT_WAIT).unwrap_err();
     assert_eq!(e.kind, ErrorKind::InvalidInput);
@@ -179,15 +179,13 @@ fn unit_failing_on_start_reports_state_and_journal() {
     );
     let e = systemd::start(&ctx, &simple.0, Duration::from_secs(20)).unwrap_err();
     assert_eq!(e.kind, ErrorKind::Failed, "{e}");
-    assert!(e.message.contains("state failed"), "{e}");
-    assert!(
-        e.message.contains("failing-on-purpose-simple"),
+    assert_contains!(e.message, "state failed", "{e}");
+    assert_contains!(
+        e.message,
+        "failing-on-purpose-simple",
         "journal lines missing: {e}"
     );
-    assert!(
-        e.hint.as_deref().unwrap_or("").contains("journalctl"),
-        "{e:?}"
-    );
+    assert_contains!(e.hint.as_deref().unwrap_or(""), "journalctl", "{e:?}");
 
     // Type=oneshot: `systemctl start` itself fails.
     let oneshot = TempUnit::new(
@@ -196,8 +194,9 @@ fn unit_failing_on_start_reports_state_and_journal() {
     );
     let e = systemd::restart(&ctx, &oneshot.0, Duration::from_secs(20)).unwrap_err();
     assert_eq!(e.kind, ErrorKind::Failed, "{e}");
-    assert!(
-        e.message.contains("failing-on-purpose-oneshot"),
+    assert_contains!(
+        e.message,
+        "failing-on-purpose-oneshot",
         "journal lines missing: {e}"
     );
 }
@@ -211,7 +210,7 @@ fn wait_active_times_out_and_honours_cancel() {
     let t = Instant::now();
     let e = systemd::wait_active(&ctx, &unit.0, Duration::from_secs(1)).unwrap_err();
     assert_eq!(e.kind, ErrorKind::Timeout, "{e}");
-    assert!(e.message.contains("state inactive"), "{e}");
+    assert_contains!(e.message, "state inactive", "{e}");
     assert!(t.elapsed() < Duration::from_secs(5));
 
     let cancel = ctx.cancel.clone();
@@ -239,7 +238,7 @@ fn unreachable_daemon_is_unavailable_with_a_fix() {
     for host in ["unix:///nonexistent/docker.sock", "tcp://127.0.0.1:1"] {
         let e = rt.block_on(docker::connect_to(host)).unwrap_err();
         assert_eq!(e.kind, ErrorKind::Unavailable, "{host}: {e}");
-        assert!(e.message.contains(host), "{e}");
+        assert_contains!(e.message, host, "{e}");
         assert!(e.hint.is_some(), "{host}: no hint");
     }
     // A socket file nobody listens on.
@@ -250,7 +249,7 @@ fn unreachable_daemon_is_unavailable_with_a_fix() {
         .block_on(docker::connect_to(&format!("unix://{}", sock.display())))
         .unwrap_err();
     assert_eq!(e.kind, ErrorKind::Unavailable, "{e}");
-    assert!(e.hint.as_deref().unwrap().contains("dockerd"), "{e:?}");
+    assert_contains!(e.hint.as_deref().unwrap(), "dockerd", "{e:?}");
 }
 
 #[test]
@@ -263,7 +262,7 @@ fn bad_archives_are_refused_before_the_daemon_sees_them() {
     let missing = dir.path().join("auth-service-docker-image-9.9.9.9.tar.gz");
     let e = rt.block_on(docker::load(&ctx, &d, &missing)).unwrap_err();
     assert_eq!(e.kind, ErrorKind::NotFound, "{e}");
-    assert!(e.message.contains("9.9.9.9"), "{e}");
+    assert_contains!(e.message, "9.9.9.9", "{e}");
 
     let text = dir.path().join("notes.tar");
     std::fs::write(&text, "not a tar archive\n".repeat(100)).unwrap();
@@ -365,11 +364,8 @@ fn container_exiting_at_once_fails_with_exit_code_and_logs() {
         ))
         .unwrap_err();
     assert_eq!(e.kind, ErrorKind::Failed, "{e}");
-    assert!(e.message.contains("exit code 3"), "{e}");
-    assert!(
-        e.message.contains("exiting-on-purpose"),
-        "logs missing: {e}"
-    );
+    assert_contains!(e.message, "exit code 3", "{e}");
+    assert_contains!(e.message, "exiting-on-purpose", "logs missing: {e}");
     assert!(
         t.elapsed() < Duration::from_secs(10),
         "failed only after {:?}",
@@ -396,8 +392,8 @@ fn container_never_running_times_out_with_state() {
         ))
         .unwrap_err();
     assert_eq!(e.kind, ErrorKind::Timeout, "{e}");
-    assert!(e.message.contains("state created"), "{e}");
-    assert!(e.message.contains("restarted 0 times"), "{e}");
+    assert_contains!(e.message, "state created", "{e}");
+    assert_contains!(e.message, "restarted 0 times", "{e}");
 
     let absent = unique("absent");
     let e = rt
@@ -410,7 +406,7 @@ fn container_never_running_times_out_with_state() {
         ))
         .unwrap_err();
     assert_eq!(e.kind, ErrorKind::Timeout, "{e}");
-    assert!(e.message.contains("does not exist"), "{e}");
+    assert_contains!(e.message, "does not exist", "{e}");
 
     // Cancellation stops a long wait within a second.
     let cancel = ctx.cancel.clone();
@@ -455,7 +451,8 @@ fn addon_comes_up_after_kratos_install_and_hydra_restart() {
         "kratos",
         &["addons", "update", "auth", new.to_str().unwrap()],
     );
-    assert!(!ok && text.contains("not installed"), "{text}");
+    assert!(!ok, "{text}");
+    assert_contains!(text, "not installed");
     must(
         "kratos",
         &["addons", "install", "auth", old.to_str().unwrap()],
@@ -464,7 +461,8 @@ fn addon_comes_up_after_kratos_install_and_hydra_restart() {
         "kratos",
         &["addons", "install", "auth", old.to_str().unwrap()],
     );
-    assert!(!ok && text.contains("already installed"), "{text}");
+    assert!(!ok, "{text}");
+    assert_contains!(text, "already installed");
     let created = rt.block_on(docker::container(&d, "auth")).unwrap().unwrap();
     assert_eq!(created.state, "created");
     assert_eq!(created.image, "auth");
@@ -536,7 +534,7 @@ fn addon_comes_up_after_kratos_install_and_hydra_restart() {
     let logs = rt
         .block_on(docker::logs(&ctx, &d, "/auth", Some(5)))
         .unwrap();
-    assert!(!logs.contains("error"), "{logs}");
+    assert_not_contains!(logs, "error");
 
     // Upgrade: update replaces the container with the new image.
     must(
@@ -673,8 +671,8 @@ fn socket_not_permitted_is_unavailable_with_a_fix() {
         // The child: not root, not in the docker group.
         let e = rt().block_on(docker::connect()).unwrap_err();
         assert_eq!(e.kind, ErrorKind::Unavailable, "{e}");
-        assert!(e.message.contains("not permitted"), "{e}");
-        assert!(e.hint.as_deref().unwrap().contains("docker group"), "{e:?}");
+        assert_contains!(e.message, "not permitted", "{e}");
+        assert_contains!(e.hint.as_deref().unwrap(), "docker group", "{e:?}");
         return;
     }
     let Some(_g) = agent::host() else { return };
@@ -698,8 +696,8 @@ fn missing_systemctl_is_not_a_systemd_host() {
         // The child: a PATH without systemctl.
         let e = systemd::status(&apply(), "hydra").unwrap_err();
         assert_eq!(e.kind, ErrorKind::Unavailable, "{e}");
-        assert!(e.message.contains("not a systemd host"), "{e}");
-        assert!(e.message.contains("systemctl"), "{e}");
+        assert_contains!(e.message, "not a systemd host", "{e}");
+        assert_contains!(e.message, "systemctl", "{e}");
         return;
     }
     let Some(_g) = agent::host() else { return };

@@ -43,27 +43,11 @@ fn secret_parameter_never_printed_in_human_output() {
         .env("RUNBOOK_TOKEN", SECRET)
         .run();
     assert_eq!(out.code, 1, "{out:?}");
-    assert!(!out.all().contains(SECRET), "secret leaked:\n{}", out.all());
-    assert!(
-        !out.all().contains("anotherSecretValue123"),
-        "secret leaked:\n{}",
-        out.all()
-    );
-    assert!(
-        out.stdout.contains("interpolated ********"),
-        "{}",
-        out.stdout
-    );
-    assert!(
-        out.stdout.contains("a script called expose() on a secret"),
-        "{}",
-        out.stdout
-    );
-    assert!(
-        out.stderr.contains("could not use ********"),
-        "{}",
-        out.stderr
-    );
+    assert_not_contains!(out.all(), SECRET, "secret leaked");
+    assert_not_contains!(out.all(), "anotherSecretValue123", "secret leaked");
+    assert_contains!(out.stdout, "interpolated ********");
+    assert_contains!(out.stdout, "a script called expose() on a secret");
+    assert_contains!(out.stderr, "could not use ********");
 }
 
 #[test]
@@ -76,7 +60,7 @@ fn secret_parameter_never_printed_in_json_output() {
         .arg(format!("token=@{}", f.display()))
         .run();
     assert_eq!(out.code, 1, "{out:?}");
-    assert!(!out.all().contains(SECRET), "secret leaked:\n{}", out.all());
+    assert_not_contains!(out.all(), SECRET, "secret leaked");
     for line in out.stdout.lines() {
         serde_json::from_str::<serde_json::Value>(line).expect("JSON line");
     }
@@ -90,8 +74,8 @@ fn secret_given_with_set_warns_and_is_still_masked() {
         .args(["run", p.to_str().unwrap(), "--set"])
         .arg(format!("token={SECRET}"))
         .run();
-    assert!(out.stdout.contains("shell history"), "{}", out.stdout);
-    assert!(!out.all().contains(SECRET), "secret leaked:\n{}", out.all());
+    assert_contains!(out.stdout, "shell history");
+    assert_not_contains!(out.all(), SECRET, "secret leaked");
 }
 
 #[test]
@@ -100,14 +84,14 @@ fn eval_value_holding_a_secret_is_masked() {
         .args(["eval", &format!("#{{k: secret(\"{SECRET}\")}}")])
         .run();
     assert_eq!(out.code, 0, "{out:?}");
-    assert!(out.stdout.contains("k: ********"), "{}", out.stdout);
-    assert!(!out.stdout.contains(SECRET));
+    assert_contains!(out.stdout, "k: ********");
+    assert_not_contains!(out.stdout, SECRET);
 }
 
 #[test]
 fn ask_secret_without_a_terminal_names_the_other_ways() {
     let out = Test::new().args(["eval", "ask_secret(\"key:\")"]).run();
     assert_eq!(out.code, 1, "{out:?}");
-    assert!(out.stderr.contains("RUNBOOK_<NAME>"), "{}", out.stderr);
-    assert!(out.stderr.contains("--set name=@FILE"), "{}", out.stderr);
+    assert_contains!(out.stderr, "RUNBOOK_<NAME>");
+    assert_contains!(out.stderr, "--set name=@FILE");
 }

@@ -37,9 +37,11 @@ pub fn run(cmd: &mut Command) -> String {
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let all = format!("{stdout}{}", String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success(), "the child failed:\n{all}");
-    assert!(
-        all.contains("running 1 test") && all.contains("test result: ok. 1 passed"),
-        "the child ran no test, or several:\n{all}"
+    assert_contains!(all, "running 1 test", "the child ran no test, or several");
+    assert_contains!(
+        all,
+        "test result: ok. 1 passed",
+        "the child's test did not pass"
     );
     stdout
 }

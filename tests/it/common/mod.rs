@@ -10,10 +10,15 @@
 //! - [`archive`]: the stand-in add-on archives, and gzip both ways;
 //! - [`child`]: this test binary run again, for what must not change the
 //!   process the tests share;
+//! - `assert_contains!` and `assert_not_contains!` ([`assert`]): on failure
+//!   they print the needle and the whole text;
 //! - [`normalize`]: what changes from run to run, masked for snapshots.
 //!
 //! Tests run as parallel threads of one process. What they share has one
 //! lock each, always taken in the same order: the Agent host, then moto.
+
+#[macro_use]
+pub mod assert;
 
 pub mod agent;
 pub mod archive;

@@ -146,5 +146,5 @@ pub fn create_secret(name: &str, value: &str) {
         ],
         &serde_json::json!({"Name": name, "SecretString": value}).to_string(),
     );
-    assert!(out.contains("\"ARN\""), "{out}");
+    assert_contains!(out, "\"ARN\"");
 }
