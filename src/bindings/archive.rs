@@ -5,9 +5,9 @@ use std::rc::Rc;
 use rhai::{Dynamic, FuncRegistration, Map, Module};
 
 use super::Env;
-use super::convert::{RhaiResult, host_error};
-use super::local::{path_arg, path_field, unknown_report};
-use crate::host::archive;
+use super::convert::{RhaiResult, host_error, planned_str};
+use super::unknown::{path_field, unknown_report};
+use crate::host::{Planned, archive};
 
 pub fn module(env: &Rc<Env>) -> Module {
     let mut m = Module::new();
@@ -21,8 +21,10 @@ pub fn module(env: &Rc<Env>) -> Module {
         ])
         .with_params_info(["src: &str", "dest: &str", "Map"])
         .set_into_module(&mut m, move |src: Dynamic, dest: Dynamic| -> RhaiResult<Map> {
-            let (Some(src), Some(dest)) = (path_arg(&src, "archive::gunzip: src")?, path_arg(&dest, "archive::gunzip: dest")?) else {
-                return unknown_report(&e, "archive", "gunzip", "(known after apply)", Map::new());
+            let src = planned_str(&src, "archive::gunzip: src")?;
+            let dest = planned_str(&dest, "archive::gunzip: dest")?;
+            let (Planned::Known(src), Planned::Known(dest)) = (src, dest) else {
+                return unknown_report(&e, "archive", "gunzip", None, Map::new());
             };
             let outcome = archive::gunzip(&e.ctx, &src, &dest).map_err(host_error)?;
             Ok(e.report("archive", "gunzip", &dest, &outcome, path_field(&dest)))

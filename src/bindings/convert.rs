@@ -2,7 +2,11 @@
 
 use rhai::{Dynamic, EvalAltResult, Map, Position};
 
-use crate::host::{ErrorKind, HostError, Unknown};
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::host::{ErrorKind, HostError, Planned, Unknown, parse_duration};
 use crate::secret::Secret;
 
 pub type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
@@ -30,21 +34,36 @@ pub fn invalid(message: impl Into<String>) -> Box<EvalAltResult> {
     host_error(HostError::invalid(message))
 }
 
-/// A string argument that may also be an `Unknown` in check mode.
-pub enum Arg {
-    Known(String),
-    Unknown,
-}
-
-pub fn str_or_unknown(value: &Dynamic, what: &str) -> RhaiResult<Arg> {
+/// A string argument that may also be an `Unknown` (a check-mode placeholder).
+pub fn planned_str(value: &Dynamic, what: &str) -> RhaiResult<Planned<String>> {
     if value.is::<Unknown>() {
-        return Ok(Arg::Unknown);
+        return Ok(Planned::Unknown);
     }
     value
         .clone()
         .into_string()
-        .map(Arg::Known)
+        .map(Planned::Known)
         .map_err(|t| invalid(format!("{what} must be a string, not {t}")))
+}
+
+/// A value that may exist only after apply, as scripts see it.
+pub fn planned_value(p: &Planned<String>) -> Dynamic {
+    match p {
+        Planned::Known(s) => s.clone().into(),
+        Planned::Unknown => Dynamic::from(Unknown),
+    }
+}
+
+/// A host struct as the map a script gets, field by field (`Option::None` is `()`).
+pub fn to_map<T: Serialize>(value: &T) -> RhaiResult<Map> {
+    rhai::serde::to_dynamic(value)?
+        .try_cast::<Map>()
+        .ok_or_else(|| invalid("internal: a host value did not convert to a map"))
+}
+
+/// An optional host value: the map, or `()` when there is none.
+pub fn to_map_or_unit<T: Serialize>(value: Option<&T>) -> RhaiResult<Dynamic> {
+    value.map_or(Ok(Dynamic::UNIT), |v| to_map(v).map(Dynamic::from))
 }
 
 /// Text that may be given as a string or a `Secret`; secrets stay secrets.
@@ -105,6 +124,24 @@ pub fn opt_int(opts: &Map, key: &str) -> RhaiResult<Option<i64>> {
             .as_int()
             .map(Some)
             .map_err(|t| invalid(format!("option '{key}' must be an integer, not {t}"))),
+    }
+}
+
+/// `timeout` from an opts map: a duration string like `"90s"` or seconds as an integer.
+pub fn opt_timeout(opts: &Map, default: Duration) -> RhaiResult<Duration> {
+    match opts.get("timeout") {
+        None => Ok(default),
+        Some(v) if v.is_unit() => Ok(default),
+        Some(v) if v.is_int() => {
+            let s = v.as_int().unwrap_or(0);
+            u64::try_from(s)
+                .map(Duration::from_secs)
+                .map_err(|_| invalid(format!("option 'timeout' must not be negative, got {s}")))
+        }
+        Some(_) => {
+            let s = opt_str(opts, "timeout")?.unwrap_or_default();
+            parse_duration(&s).map_err(host_error)
+        }
     }
 }
 

@@ -3,10 +3,10 @@
 use std::cell::{Cell, OnceCell, RefCell};
 use std::rc::Rc;
 
-use rhai::{Dynamic, Map};
+use rhai::Map;
 
 use crate::host::aws::{Aws, AwsSettings};
-use crate::host::{Ctx, HostResult, Outcome};
+use crate::host::{Ctx, Outcome};
 use crate::report::{OpEvent, Reporter};
 
 pub struct Env {
@@ -89,21 +89,4 @@ impl Env {
         map.insert("summary".into(), outcome.summary.clone().into());
         map
     }
-
-    /// Shorthand for the common case of an operation with no extra fields.
-    pub fn apply(
-        &self,
-        module: &str,
-        action: &str,
-        target: &str,
-        result: HostResult<Outcome>,
-    ) -> Result<Map, Box<rhai::EvalAltResult>> {
-        let outcome = result.map_err(super::convert::host_error)?;
-        Ok(self.report(module, action, target, &outcome, Map::new()))
-    }
-}
-
-/// A fresh `Dynamic` unit, for functions returning "nothing found".
-pub fn none() -> Dynamic {
-    Dynamic::UNIT
 }

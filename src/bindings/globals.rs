@@ -38,6 +38,13 @@ pub fn runtime_value_message(v: &Dynamic) -> String {
             _ => message,
         };
     }
+    // Custom types print as their Rust type path otherwise.
+    if v.is::<Secret>() {
+        return MASK.to_string();
+    }
+    if let Some(u) = v.read_lock::<Unknown>() {
+        return u.to_string();
+    }
     v.to_string()
 }
 
@@ -127,6 +134,18 @@ pub fn register(engine: &mut Engine, env: &Rc<Env>) {
         .with_params_info(["message: &str", "()"])
         .register_into_engine(engine, |msg: &str| -> RhaiResult<()> { Err(host_error(HostError::failed(msg))) });
 
+    FuncRegistration::new("error_text")
+        .with_comments([
+            "/// The text of a caught error, as a failed step shows it: a host error's `message` with",
+            "/// its kind in brackets (`… [access_denied]`; no kind for `failed`), the `message` of an",
+            "/// error Rhai raised, a string thrown by `throw` as it is, anything else as it prints.",
+            "/// The error's `hint`, when it has one, is not part of it.",
+            "///",
+            "/// `try { iam::delete_access_key(user, id); } catch (e) { warn(\"not deleted: \" + error_text(e)); }`",
+        ])
+        .with_params_info(["error: Dynamic", "String"])
+        .register_into_engine(engine, |e: Dynamic| runtime_value_message(&e));
+
     let e = env.clone();
     FuncRegistration::new("sleep")
         .with_comments([
@@ -135,45 +154,40 @@ pub fn register(engine: &mut Engine, env: &Rc<Env>) {
         .with_params_info(["duration: &str", "()"])
         .register_into_engine(engine, move |d: &str| -> RhaiResult<()> {
             let d = crate::host::parse_duration(d).map_err(host_error)?;
-            e.ctx.cancel.sleep(d).map_err(host_error)
+            crate::host::wait::sleep_blocking(&e.ctx.cancel, d).map_err(host_error)
         });
 
-    for with_fix in [false, true] {
-        let e = env.clone();
-        let params: &[&str] = if with_fix {
-            &[
-                "name: &str",
-                "passed: bool",
-                "detail: &str",
-                "fix: &str",
-                "bool",
-            ]
-        } else {
-            &["name: &str", "passed: bool", "detail: &str", "bool"]
-        };
-        let reg = FuncRegistration::new("verdict")
-            .with_comments([
-                "/// Reports one diagnosis as a PASS/FAIL row (JSON: a `check` event) and returns `passed`.",
-                "/// The run exits 1 when any verdict failed; `fix` tells the operator what to do about it.",
-                "///",
-                "/// `verdict(\"credentials file mode\", st.mode == \"0540\", st.mode, \"chmod 540 …\");`",
-            ])
-            .with_params_info(params.iter().copied());
-        if with_fix {
-            reg.register_into_engine(
-                engine,
-                move |name: &str, passed: bool, detail: &str, fix: &str| {
-                    e.reporter.check(name, passed, detail, Some(fix));
-                    passed
-                },
-            );
-        } else {
-            reg.register_into_engine(engine, move |name: &str, passed: bool, detail: &str| {
-                e.reporter.check(name, passed, detail, None);
+    let verdict_doc = [
+        "/// Reports one diagnosis as a PASS/FAIL row (JSON: a `check` event) and returns `passed`.",
+        "/// The run exits 1 when any verdict failed; `fix` tells the operator what to do about it.",
+        "///",
+        "/// `verdict(\"credentials file mode\", st.mode == \"0540\", st.mode, \"chmod 540 …\");`",
+    ];
+    let e = env.clone();
+    FuncRegistration::new("verdict")
+        .with_comments(verdict_doc)
+        .with_params_info(["name: &str", "passed: bool", "detail: &str", "bool"])
+        .register_into_engine(engine, move |name: &str, passed: bool, detail: &str| {
+            e.reporter.check(name, passed, detail, None);
+            passed
+        });
+    let e = env.clone();
+    FuncRegistration::new("verdict")
+        .with_comments(verdict_doc)
+        .with_params_info([
+            "name: &str",
+            "passed: bool",
+            "detail: &str",
+            "fix: &str",
+            "bool",
+        ])
+        .register_into_engine(
+            engine,
+            move |name: &str, passed: bool, detail: &str, fix: &str| {
+                e.reporter.check(name, passed, detail, Some(fix));
                 passed
-            });
-        }
-    }
+            },
+        );
 
     let e = env.clone();
     FuncRegistration::new("show_secret")

@@ -2,16 +2,18 @@
 
 use std::rc::Rc;
 
-use rhai::{Dynamic, FuncRegistration, Map, Module};
+use rhai::{Dynamic, FuncRegistration, ImmutableString, Map, Module};
 
 use super::Env;
-use super::convert::{RhaiResult, check_opts, host_error, invalid, opt_str};
-use super::local::{path_arg, path_field, unknown_report};
-use crate::host::Unknown;
+use super::convert::{RhaiResult, check_opts, host_error, invalid, opt_str, planned_str};
+use super::register::opts3;
+use super::unknown::{path_field, unknown_report};
 use crate::host::fs::AttrOpts;
 use crate::host::ini::{self, Entries, IniValue};
+use crate::host::{Planned, Unknown};
 use crate::secret::Secret;
 
+/// The entries of a section; `None` when a value is known only after apply.
 fn entries(map: &Map) -> RhaiResult<Option<Entries>> {
     let mut out = Entries::new();
     for (k, v) in map {
@@ -32,6 +34,12 @@ fn entries(map: &Map) -> RhaiResult<Option<Entries>> {
     Ok(Some(out))
 }
 
+fn section_fields(path: &str, name: &str) -> Map {
+    let mut fields = path_field(path);
+    fields.insert("section".into(), name.into());
+    fields
+}
+
 fn set_section(env: &Env, path: Dynamic, name: &str, map: &Map, opts: &Map) -> RhaiResult<Map> {
     check_opts(opts, "ini::set_section", &["mode", "owner", "group"])?;
     let attrs = AttrOpts {
@@ -39,14 +47,13 @@ fn set_section(env: &Env, path: Dynamic, name: &str, map: &Map, opts: &Map) -> R
         owner: opt_str(opts, "owner")?,
         group: opt_str(opts, "group")?,
     };
-    let Some(path) = path_arg(&path, "ini::set_section: path")? else {
-        return unknown_report(env, "ini", "set_section", "(known after apply)", Map::new());
+    let Planned::Known(path) = planned_str(&path, "ini::set_section: path")? else {
+        return unknown_report(env, "ini", "set_section", None, Map::new());
     };
     let target = format!("{path} [{name}]");
-    let mut fields = path_field(&path);
-    fields.insert("section".into(), name.into());
+    let fields = section_fields(&path, name);
     let Some(entries) = entries(map)? else {
-        return unknown_report(env, "ini", "set_section", &target, fields);
+        return unknown_report(env, "ini", "set_section", Some(&target), fields);
     };
     let outcome = ini::set_section(&env.ctx, &path, name, &entries, &attrs).map_err(host_error)?;
     Ok(env.report("ini", "set_section", &target, &outcome, fields))
@@ -85,29 +92,24 @@ pub fn module(env: &Rc<Env>) -> Module {
         });
 
     let e = env.clone();
-    FuncRegistration::new("set_section")
-        .with_comments([
+    opts3(
+        &mut m,
+        "set_section",
+        &[
             "/// Sets section `name` of the INI file at `path` to exactly the keys of `map`",
             "/// (values may be Secrets); keys not in `map` are removed, every other byte of the",
             "/// file stays as it is. Written atomically. Options: `mode`, `owner`, `group`",
             "/// (a new file is 0600 unless `mode` says otherwise). Keys are written in the map's",
             "/// order, which in Rhai is alphabetical.",
             "///",
-            "/// `ini::set_section(path, \"alation_auth\", #{aws_access_key_id: id, aws_secret_access_key: key}, #{mode: \"540\", group: \"alationdocker\"})`",
-        ])
-        .with_params_info(["path: &str", "name: &str", "map: Map", "opts: Map", "Map"])
-        .set_into_module(&mut m, move |path: Dynamic, name: &str, map: Map, opts: Map| {
-            set_section(&e, path, name, &map, &opts)
-        });
-    let e = env.clone();
-    FuncRegistration::new("set_section")
-        .with_comments([
-            "/// Sets section `name` to exactly the keys of `map`; see the 4-argument form.",
-        ])
-        .with_params_info(["path: &str", "name: &str", "map: Map", "Map"])
-        .set_into_module(&mut m, move |path: Dynamic, name: &str, map: Map| {
-            set_section(&e, path, name, &map, &Map::new())
-        });
+            "/// `ini::set_section(path, \"alation_auth\", #{aws_access_key_id: id, aws_secret_access_key: key},",
+            "/// #{mode: \"540\", group: \"alationdocker\"})`",
+        ],
+        &["path: &str", "name: &str", "map: Map", "opts: Map", "Map"],
+        move |path: Dynamic, name: ImmutableString, map: Map, opts: &Map| {
+            set_section(&e, path, &name, &map, opts)
+        },
+    );
 
     let e = env.clone();
     FuncRegistration::new("remove_section")
@@ -118,24 +120,17 @@ pub fn module(env: &Rc<Env>) -> Module {
         .set_into_module(
             &mut m,
             move |path: Dynamic, name: &str| -> RhaiResult<Map> {
-                let Some(path) = path_arg(&path, "ini::remove_section: path")? else {
-                    return unknown_report(
-                        &e,
-                        "ini",
-                        "remove_section",
-                        "(known after apply)",
-                        Map::new(),
-                    );
+                let Planned::Known(path) = planned_str(&path, "ini::remove_section: path")? else {
+                    return unknown_report(&e, "ini", "remove_section", None, Map::new());
                 };
                 let outcome = ini::remove_section(&e.ctx, &path, name).map_err(host_error)?;
-                let mut fields = path_field(&path);
-                fields.insert("section".into(), name.into());
+                let target = format!("{path} [{name}]");
                 Ok(e.report(
                     "ini",
                     "remove_section",
-                    &format!("{path} [{name}]"),
+                    &target,
                     &outcome,
-                    fields,
+                    section_fields(&path, name),
                 ))
             },
         );

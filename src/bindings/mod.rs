@@ -9,21 +9,24 @@ mod env;
 mod fs;
 pub mod globals;
 mod ini;
-mod local;
+mod json;
 mod proc;
+mod register;
 mod systemd;
+mod unknown;
 mod version;
 
 use std::rc::Rc;
 
 use rhai::{Engine, Module, Shared};
 
-pub use env::{Env, none};
+pub use env::Env;
 
 /// Registers the global functions and every host module; returns the modules
 /// by name, so `runbook check` can tell a real function from a typo.
 pub fn register_all(engine: &mut Engine, env: &Rc<Env>) -> Vec<(&'static str, Shared<Module>)> {
     globals::register(engine, env);
+    json::register(engine, env.ctx.mode);
     let modules: Vec<(&'static str, Module)> = vec![
         ("version", version::module()),
         ("fs", fs::module(env)),

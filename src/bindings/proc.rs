@@ -2,13 +2,14 @@
 
 use std::rc::Rc;
 
-use rhai::{Dynamic, FuncRegistration, Map, Module};
+use rhai::{Dynamic, FuncRegistration, ImmutableString, Map, Module};
 use zeroize::Zeroizing;
 
 use super::Env;
 use super::convert::{RhaiResult, check_opts, host_error, invalid, opt_bool, opt_str};
+use super::register::opts2;
+use crate::host::parse_duration;
 use crate::host::process::{self, RunOpts};
-use crate::host::{Outcome, parse_duration};
 use crate::secret::Secret;
 
 const RUN_OPTS: [&str; 6] = ["timeout", "env", "cwd", "stdin", "check", "read_only"];
@@ -76,10 +77,7 @@ fn run_opts(opts: &Map) -> RhaiResult<RunOpts> {
 
 fn run(env: &Env, cmd: &str, a: &Dynamic, opts: &Map) -> RhaiResult<Map> {
     let argv = args(a)?;
-    let o = run_opts(opts)?;
-    let read_only = o.read_only;
-    let out = process::run(&env.ctx, cmd, &argv, o).map_err(host_error)?;
-    let shown = process::display(cmd, &argv);
+    let out = process::run(&env.ctx, cmd, &argv, run_opts(opts)?).map_err(host_error)?;
     let mut m = Map::new();
     m.insert(
         "code".into(),
@@ -87,49 +85,31 @@ fn run(env: &Env, cmd: &str, a: &Dynamic, opts: &Map) -> RhaiResult<Map> {
             .map(|c| Dynamic::from(c as i64))
             .unwrap_or(Dynamic::UNIT),
     );
-    m.insert("stdout".into(), out.stdout.into());
-    m.insert("stderr".into(), out.stderr.into());
-    if out.skipped {
-        return Ok(env.report("proc", "run", &shown, &Outcome::skipped("check mode"), m));
-    }
-    if read_only {
-        // A read changes nothing: no event, just the result.
-        return Ok(m);
-    }
-    let summary = match out.code {
-        Some(c) => format!("exit code {c}"),
-        None => "killed by a signal".to_string(),
-    };
-    Ok(env.report(
-        "proc",
-        "run",
-        &shown,
-        &Outcome::change(env.ctx.mode, summary),
-        m,
-    ))
+    m.insert("stdout".into(), out.stdout.clone().into());
+    m.insert("stderr".into(), out.stderr.clone().into());
+    Ok(match out.outcome(env.ctx.mode) {
+        Some(o) => env.report("proc", "run", &process::display(cmd, &argv), &o, m),
+        None => m,
+    })
 }
 
 pub fn module(env: &Rc<Env>) -> Module {
     let mut m = Module::new();
     let e = env.clone();
-    FuncRegistration::new("run")
-        .with_comments([
+    opts2(
+        &mut m,
+        "run",
+        &[
             "/// Runs `cmd` with the argument array `args` (no shell) and returns `#{code, stdout, stderr}`",
             "/// (output redacted). Options: `timeout` (`\"2m\"`), `env` (map), `cwd`, `stdin` (string",
             "/// or Secret), `check` (default true: a non-zero exit is an error), `read_only` (true:",
             "/// also runs in check mode; otherwise check mode skips the call and `code` is `()`).",
             "///",
             "/// `proc::run(\"kratos\", [\"--version\"], #{read_only: true}).stdout`",
-        ])
-        .with_params_info(["cmd: &str", "args: Array", "opts: Map", "Map"])
-        .set_into_module(&mut m, move |cmd: &str, a: Dynamic, opts: Map| run(&e, cmd, &a, &opts));
-    let e = env.clone();
-    FuncRegistration::new("run")
-        .with_comments(["/// Runs `cmd` with the argument array `args`; see the 3-argument form."])
-        .with_params_info(["cmd: &str", "args: Array", "Map"])
-        .set_into_module(&mut m, move |cmd: &str, a: Dynamic| {
-            run(&e, cmd, &a, &Map::new())
-        });
+        ],
+        &["cmd: &str", "args: Array", "opts: Map", "Map"],
+        move |cmd: ImmutableString, a: Dynamic, opts: &Map| run(&e, &cmd, &a, opts),
+    );
     FuncRegistration::new("which")
         .with_comments(["/// The full path of `cmd` on PATH, or `()` when it is not there."])
         .with_params_info(["cmd: &str", "String"])

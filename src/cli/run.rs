@@ -5,7 +5,7 @@ use rhai::Scope;
 use super::args::RunArgs;
 use super::error::{CliError, EXIT_OK, EXIT_PENDING};
 use super::options;
-use crate::host::{Cancel, Mode};
+use crate::host::{Cancel, process};
 use crate::report::{Event, Level};
 use crate::runtime::header::{Header, parse_header};
 use crate::runtime::params::resolve;
@@ -23,7 +23,7 @@ pub fn header_of(script: &Script) -> Result<Header, CliError> {
 fn check_needs(header: &Header, session: &Session) -> Result<(), CliError> {
     let root = nix::unistd::geteuid().is_root();
     if header.needs.root && !root {
-        if session.options.mode == Mode::Check {
+        if session.options.mode.is_check() {
             session.reporter.message(
                 Level::Warn,
                 "this playbook needs root to apply; checking as a normal user",
@@ -34,13 +34,13 @@ fn check_needs(header: &Header, session: &Session) -> Result<(), CliError> {
             ));
         }
     }
-    let path = std::env::var_os("PATH").unwrap_or_default();
+    // The same test as proc::which: a file that is not executable does not count.
     let missing: Vec<&str> = header
         .needs
         .commands
         .iter()
         .map(String::as_str)
-        .filter(|c| !std::env::split_paths(&path).any(|d| d.join(c).is_file()))
+        .filter(|c| process::which(c).is_none())
         .collect();
     if !missing.is_empty() {
         let fix = header.needs.hint.clone().unwrap_or_else(|| {
@@ -70,7 +70,7 @@ pub fn run(args: RunArgs, cancel: Cancel) -> Result<u8, CliError> {
         &header.params,
         &options::param_sources(&args.session, opts.interactive),
     )?;
-    let check = opts.mode == Mode::Check;
+    let check = opts.mode.is_check();
     let session = Session::new(opts, script.dir().map(Into::into), cancel.clone());
     session.set_params(&resolved, true);
     let ast = session.compile(&script).map_err(CliError::Compile)?;

@@ -7,7 +7,7 @@ use std::path::Path;
 use flate2::read::MultiGzDecoder;
 
 use super::fs::{self, FileMode, atomic::TempFile};
-use super::{Ctx, HostError, HostResult, Mode, Outcome};
+use super::{Ctx, HostError, HostResult, Outcome};
 
 const CHUNK: usize = 64 * 1024;
 /// A decompressed file (a Docker image) is not secret.
@@ -92,7 +92,7 @@ pub fn gunzip(ctx: &Ctx, src: &str, dest: &str) -> HostResult<Outcome> {
         _ => {}
     }
     let mut gz = open_gzip(&s, src)?;
-    if ctx.mode == Mode::Apply {
+    if ctx.mode.is_apply() {
         let dir = d.parent().unwrap_or(Path::new("/"));
         if fs::stat(dir)?.is_none() {
             return Err(HostError::not_found(format!(

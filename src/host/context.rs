@@ -55,19 +55,6 @@ impl Cancel {
             Ok(())
         }
     }
-
-    /// Sleeps `total`, waking every 100 ms to honour cancellation.
-    pub fn sleep(&self, total: Duration) -> HostResult<()> {
-        let step = Duration::from_millis(100);
-        let mut left = total;
-        while !left.is_zero() {
-            self.check()?;
-            let d = left.min(step);
-            std::thread::sleep(d);
-            left -= d;
-        }
-        self.check()
-    }
 }
 
 /// Everything a primitive gets from the session. Single-threaded, like the run.

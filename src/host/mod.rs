@@ -17,10 +17,13 @@ pub mod process;
 pub mod systemd;
 pub mod users;
 pub mod version;
+pub mod wait;
 
 pub use context::{Cancel, Ctx, NoProgress, NoRedact, Progress, Redact};
 pub use duration::{format_duration, parse_duration};
 pub use error::{ErrorKind, HostError, HostResult};
 pub use mode::Mode;
 pub use outcome::{Outcome, Status};
-pub use unknown::{KNOWN_AFTER_APPLY, Unknown};
+pub use unknown::{
+    KNOWN_AFTER_APPLY, Planned, Unknown, deferred_change, deferred_wait, placeholder_in_apply,
+};

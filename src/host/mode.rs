@@ -1,6 +1,7 @@
 //! Whether a run may change the world.
 
-/// The session's mode, passed to every state-changing primitive.
+/// The session's mode, passed to every state-changing primitive. Test it with
+/// [`Mode::is_apply`] (the one guard around a mutation) or [`Mode::is_check`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
     Apply,
@@ -8,7 +9,11 @@ pub enum Mode {
 }
 
 impl Mode {
+    pub fn is_apply(self) -> bool {
+        matches!(self, Mode::Apply)
+    }
+
     pub fn is_check(self) -> bool {
-        self == Mode::Check
+        matches!(self, Mode::Check)
     }
 }

@@ -2,7 +2,8 @@
 
 use super::Mode;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// Deliberately not `Ord`: the one order that matters is [`Status::weight`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Status {
     Ok,
     Changed,
@@ -27,6 +28,18 @@ impl Status {
         match mode {
             Mode::Apply => Status::Changed,
             Mode::Check => Status::WouldChange,
+        }
+    }
+
+    /// How much the status weighs when a step sums up its operations: the
+    /// heaviest one is the step's status.
+    pub fn weight(self) -> u8 {
+        match self {
+            Status::Skipped => 0,
+            Status::Ok => 1,
+            Status::WouldChange => 2,
+            Status::Changed => 3,
+            Status::Failed => 4,
         }
     }
 
@@ -77,5 +90,21 @@ impl Outcome {
 
     pub fn changed(&self) -> bool {
         self.status.is_change()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Regression: `Status` derived `Ord` in declaration order, which disagreed
+    // with the weight the reporter sums steps by (Failed < Skipped).
+    #[test]
+    fn a_step_weighs_as_its_heaviest_operation() {
+        use Status::*;
+        let order = [Skipped, Ok, WouldChange, Changed, Failed];
+        for pair in order.windows(2) {
+            assert!(pair[0].weight() < pair[1].weight(), "{pair:?}");
+        }
     }
 }

@@ -13,7 +13,7 @@ use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 use zeroize::Zeroizing;
 
-use super::{Ctx, ErrorKind, HostError, HostResult, format_duration};
+use super::{Ctx, ErrorKind, HostError, HostResult, Mode, Outcome, format_duration};
 
 /// Variables a child never inherits (it gets them only when a call passes them).
 const SCRUBBED: [&str; 2] = ["AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"];
@@ -53,6 +53,37 @@ pub struct RunOutput {
     pub stderr: String,
     /// Not run, because check mode and not `read_only`.
     pub skipped: bool,
+    /// The call was marked `read_only`: it changes nothing.
+    pub read_only: bool,
+}
+
+impl RunOutput {
+    /// What running the command counts as: nothing for a read-only command
+    /// (it changes nothing, so no event), `skipped` when check mode did not
+    /// run it, else a change (a command's side effects are not known).
+    pub fn outcome(&self, mode: Mode) -> Option<Outcome> {
+        if self.skipped {
+            return Some(Outcome::skipped("check mode"));
+        }
+        if self.read_only {
+            return None;
+        }
+        let summary = match self.code {
+            Some(c) => format!("exit code {c}"),
+            None => "killed by a signal".to_string(),
+        };
+        Some(Outcome::change(mode, summary))
+    }
+
+    pub fn success(&self) -> bool {
+        self.code == Some(0)
+    }
+
+    /// The most telling text of a finished command: stderr, else stdout.
+    pub fn text(&self) -> String {
+        let t = self.stderr.trim();
+        if t.is_empty() { self.stdout.trim() } else { t }.to_string()
+    }
 }
 
 /// The command line as shown in messages (arguments are never secrets).
@@ -136,8 +167,10 @@ pub fn run(ctx: &Ctx, cmd: &str, args: &[String], opts: RunOpts) -> HostResult<R
             stdout: String::new(),
             stderr: String::new(),
             skipped: true,
+            read_only: false,
         });
     }
+    let read_only = opts.read_only;
     let shown = display(cmd, args);
     let mut c = Command::new(&exe);
     c.args(args)
@@ -234,6 +267,7 @@ pub fn run(ctx: &Ctx, cmd: &str, args: &[String], opts: RunOpts) -> HostResult<R
         stdout,
         stderr,
         skipped: false,
+        read_only,
     })
 }
 

@@ -30,17 +30,6 @@ pub struct Reporter {
     spinner_shown: Cell<bool>,
 }
 
-/// How much one status weighs when a step sums up its operations.
-fn rank(s: Status) -> u8 {
-    match s {
-        Status::Skipped => 0,
-        Status::Ok => 1,
-        Status::WouldChange => 2,
-        Status::Changed => 3,
-        Status::Failed => 4,
-    }
-}
-
 impl Reporter {
     pub fn new(
         printer: Box<dyn Printer>,
@@ -83,7 +72,7 @@ impl Reporter {
     pub fn op(&self, op: OpEvent) {
         self.counts.borrow_mut().add(op.status);
         if let Some(step) = self.open.borrow_mut().last_mut() {
-            if rank(op.status) > rank(step.worst) {
+            if op.status.weight() > step.worst.weight() {
                 step.worst = op.status;
             }
         }

@@ -110,6 +110,53 @@ fn unknown_values_do_no_io_in_check_mode() {
     assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 0);
 }
 
+/// Regression: outside check mode an `Unknown` (kept from a check-mode REPL
+/// session, say) made iam and docker calls report `changed` and do nothing.
+/// Every state-changing call now refuses it with `invalid_input`, before any I/O.
+#[test]
+fn unknown_values_are_refused_in_apply_mode() {
+    let d = tempfile::tempdir().unwrap();
+    let calls = [
+        "fs::write(dir + \"/key\", unknown)",
+        "fs::write(unknown, \"x\")",
+        "fs::mkdir(unknown)",
+        "fs::chmod(unknown, \"600\")",
+        "ini::set_section(dir + \"/credentials\", \"p\", #{aws_access_key_id: unknown})",
+        "archive::gunzip(unknown, dir + \"/x\")",
+        "iam::ensure_user_policy(\"agent\", unknown)",
+        "iam::deactivate_access_key(\"agent\", unknown)",
+        "iam::delete_access_key(\"agent\", unknown)",
+        "docker::load(unknown)",
+        "docker::wait_running(unknown)",
+        "#{id: unknown}.to_json()",
+    ];
+    for call in calls {
+        let script = format!(
+            "aws::configure(#{{region: \"us-east-1\"}}); let r = \"no error\"; \
+             try {{ {call}; }} catch (e) {{ r = e.kind + \": \" + e.message; }} r"
+        );
+        let r = run(Mode::Apply, d.path(), &script).unwrap().to_string();
+        assert!(
+            r.starts_with("invalid_input: ") && r.contains("(known after apply) in apply mode"),
+            "{call}: {r}"
+        );
+    }
+    assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn to_json_shows_placeholders_and_masks_in_check_mode() {
+    let d = tempfile::tempdir().unwrap();
+    let r = run(
+        Mode::Check,
+        d.path(),
+        r#"#{id: unknown, key: secret("s3cr3t-value"), n: 1}.to_json()"#,
+    )
+    .unwrap()
+    .to_string();
+    assert_eq!(r, r#"{"id":"(known after apply)","key":"********","n":1}"#);
+}
+
 #[test]
 fn ini_read_gives_secrets_and_proc_run_gives_output() {
     let d = tempfile::tempdir().unwrap();
@@ -135,4 +182,80 @@ fn ini_read_gives_secrets_and_proc_run_gives_output() {
         .map(|x| x.to_string())
         .collect();
     assert_eq!(v, ["A", "********", "Secret", "hi\n", "0", ""]);
+}
+
+/// The strings of an array result.
+fn strings(r: rhai::Dynamic) -> Vec<String> {
+    r.into_array()
+        .unwrap()
+        .into_iter()
+        .map(|x| x.to_string())
+        .collect()
+}
+
+#[test]
+fn error_text_reads_every_kind_of_caught_error() {
+    let d = tempfile::tempdir().unwrap();
+    let r = run(
+        Mode::Apply,
+        d.path(),
+        r#"
+        let out = [];
+        try { fs::chmod(dir + "/missing", "600"); } catch (e) { out.push(error_text(e)); }
+        try { fail("stopped by the script"); } catch (e) { out.push(error_text(e)); }
+        try { throw "a thrown string"; } catch (e) { out.push(error_text(e)); }
+        try { let a = [1]; a[5]; } catch (e) { out.push(error_text(e)); }
+        try { throw secret("hunter2hunter2"); } catch (e) { out.push(error_text(e)); }
+        try { throw 42; } catch (e) { out.push(error_text(e)); }
+        out
+        "#,
+    )
+    .unwrap();
+    let missing = format!("{}/missing does not exist [not_found]", d.path().display());
+    assert_eq!(
+        strings(r),
+        [
+            missing.as_str(),
+            "stopped by the script",
+            "a thrown string",
+            "Array index 5 out of bounds: only 1 element in array",
+            "********",
+            "42",
+        ]
+    );
+}
+
+#[test]
+fn iam_allows_evaluates_a_document_given_as_map_or_text() {
+    let d = tempfile::tempdir().unwrap();
+    let r = run(
+        Mode::Apply,
+        d.path(),
+        r#"
+        let get = "secretsmanager:GetSecretValue";
+        let db = "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf";
+        let mine = iam::policy_document([get], ["*"]);
+        let text = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"secretsmanager:*","Resource":"*"},`
+            + `{"Effect":"Deny","Action":"${get}","Resource":"${db}"}]}`;
+        let bad = "";
+        try { iam::allows(mine, get, []); } catch (e) { bad = e.kind; }
+        [iam::allows(mine, get, "*"), iam::allows(mine, "SecretsManager:getsecretvalue", [db]),
+         iam::allows(mine, "secretsmanager:ListSecrets", "*"),
+         iam::allows(text, get, "arn:aws:secretsmanager:us-east-1:123456789012:secret:other"),
+         iam::allows(text, get, db), iam::allows(text, get, "*"), bad]
+        "#,
+    )
+    .unwrap();
+    assert_eq!(
+        strings(r),
+        [
+            "true",
+            "true",
+            "false",
+            "true",
+            "false",
+            "false",
+            "invalid_input"
+        ]
+    );
 }

@@ -217,3 +217,58 @@ fn a_closed_pipe_is_not_a_panic() {
     );
     assert_not_contains!(String::from_utf8_lossy(&out.stderr), "panicked");
 }
+
+/// Regression: `[needs] commands` counted any file on PATH, executable or
+/// not, unlike `proc::which`, so the run started and failed later.
+#[test]
+fn needs_commands_must_be_executable() {
+    let t = Test::new();
+    let bin = t.path().join("bin");
+    t.file("bin/kratos", "#!/bin/sh\nexit 0\n");
+    let script = t.file(
+        "p.rhai",
+        "//! summary = \"needs kratos\"\n//! [needs]\n//! commands = [\"kratos\"]\ninfo(\"ran\");\n",
+    );
+    let path = format!("{}:/usr/bin:/bin", bin.display());
+    let out = t
+        .args(["run", script.to_str().unwrap()])
+        .env("PATH", &path)
+        .run();
+    assert_eq!(out.code, 1, "{out:?}");
+    assert_contains!(out.stderr, "needs kratos on PATH");
+    assert_not_contains!(out.stdout, "ran");
+
+    let t = Test::new();
+    let kratos = t.file("bin/kratos", "#!/bin/sh\nexit 0\n");
+    std::fs::set_permissions(&kratos, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let script = t.file(
+        "p.rhai",
+        "//! summary = \"needs kratos\"\n//! [needs]\n//! commands = [\"kratos\"]\ninfo(\"ran\");\n",
+    );
+    let path = format!("{}:/usr/bin:/bin", t.path().join("bin").display());
+    let out = t
+        .args(["run", script.to_str().unwrap()])
+        .env("PATH", &path)
+        .run();
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_contains!(out.stdout, "ran");
+}
+
+/// Regression: `aws::region()` turned every configuration error into `()`, so
+/// a misspelt profile surfaced as "no region: pass --set region".
+#[test]
+fn aws_region_names_a_missing_profile() {
+    let t = Test::new();
+    let home = t.path().to_path_buf();
+    let out = t
+        .args(["eval", "aws::region()"])
+        .env("HOME", home.to_str().unwrap())
+        .env("AWS_PROFILE", "admni")
+        .env("AWS_REGION", "us-east-1")
+        .run();
+    assert_eq!(out.code, 1, "{out:?}");
+    assert_contains!(
+        out.stderr,
+        "AWS profile 'admni' (from AWS_PROFILE) is in neither"
+    );
+}

@@ -15,6 +15,20 @@ fn lists_modules_and_shows_one_function_in_full() {
     assert_eq!(out.code, 2, "{out:?}");
 }
 
+/// Regression: closures inside stdlib functions compile to `anon$<hash>`
+/// functions, which the reference listed (with a hash that changes).
+#[test]
+fn closures_in_the_stdlib_are_not_listed() {
+    let out = Test::new().args(["doc", "--markdown"]).run();
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        out.stdout.contains("alation::create_key_and_deliver("),
+        "{}",
+        out.stdout
+    );
+    assert_not_contains!(out.stdout, "anon$");
+}
+
 #[test]
 fn writes_definition_files_for_editors() {
     let t = Test::new();

@@ -406,7 +406,8 @@ fn failing_copy(dir: &Path) -> String {
             .join("playbooks/alation-agent/rotate-access-key.rhai"),
     )
     .unwrap();
-    let line = "who = verify_key(file, profile, region, plan.user_arn, test_secret, \"60s\");";
+    let line = "who = alation::verify_profile(file, profile, region, test_secret, \
+                #{user_arn: plan.user_arn, wait: \"60s\"});";
     assert_contains!(src, line, "the verification line moved: update this test");
     let patched = src.replace(line, "fail(\"simulated: InvalidClientTokenId\");");
     let path = dir.join("rotate-access-key.rhai");
@@ -522,7 +523,7 @@ fn killed_between_any_two_steps_a_rerun_converges() {
     let Some(_g) = host_with_moto() else { return };
     for point in [
         // inside the step that creates and writes, between the two
-        "    try {\n        write_profile(dir, profile, with_key(",
+        "        try {\n            alation::write_profile(dir, profile, with_key(",
         // after the write, before the verification
         "step(\"Verify the new key from the file\"",
         // after the verification, before the old key is retired

@@ -501,3 +501,65 @@ fn a_key_given_by_hand_that_does_not_verify_gives_the_old_key_back() {
     assert_not_contains!(run.all(), new_secret.trim());
     assert_not_contains!(run.all(), &old_secret);
 }
+
+/// Regression: with the add-on current but its container not running (an
+/// install whose restart was refused, or a container stopped since),
+/// agent-setup only started the unit, which was already active, and waited
+/// for the container until the timeout. It restarts the Agent now, as the
+/// all-in-one playbook does.
+#[test]
+fn agent_setup_restarts_the_agent_when_the_current_add_on_is_not_running() {
+    let Some(_g) = host_with_moto() else { return };
+    let ws = Workstation::new();
+    let cloud = ws.iam_user(&["--set", &ws.handover_arg()]);
+    assert_eq!(cloud.code, 0, "{}", cloud.all());
+    let (id, secret) = key_in(&ws.handover());
+    let state = || sh("docker", &["inspect", "-f", "{{.State.Status}}", "auth"]);
+    // A wait far shorter than the default: without the restart it times out.
+    let wait = "wait_timeout=60s";
+
+    // No terminal and no --yes: the add-on is installed, the restart refused.
+    let arch = addon_arg(OLD);
+    let refused = runbook(&[
+        "run",
+        AGENT_SETUP,
+        "--set",
+        &arch,
+        "--set",
+        &ws.handover_arg(),
+    ])
+    .run();
+    assert_eq!(refused.code, 1, "{}", refused.all());
+    assert_contains!(refused.stderr, "--yes");
+    assert_contains!(refused.stdout, "failed step 2");
+    assert_eq!(state().trim(), "created");
+    assert!(ws.handover().exists());
+
+    // The add-on is current but not running: the Agent restarts, kratos is not called.
+    let again = agent_setup(&["--set", &ws.handover_arg(), "--set", wait]);
+    assert_eq!(again.code, 0, "{}", again.all());
+    for expected in [
+        "the add-on is current but its container is created",
+        "changed      systemd::restart hydra",
+    ] {
+        assert_contains!(again.stdout, expected);
+    }
+    assert_not_contains!(again.stdout, "proc::run kratos");
+    assert!(!ws.handover().exists());
+    assert_converged(&id, &secret);
+
+    // A container stopped since: the same.
+    sh("docker", &["stop", "auth"]);
+    assert_eq!(state().trim(), "exited");
+    let stopped = agent_setup(&["--set", wait]);
+    assert_eq!(stopped.code, 0, "{}", stopped.all());
+    assert_contains!(
+        stopped.stdout,
+        "the add-on is current but its container is exited"
+    );
+    assert_contains!(stopped.stdout, "changed      systemd::restart hydra");
+    assert_converged(&id, &secret);
+    for run in [&cloud, &refused, &again, &stopped] {
+        assert_not_contains!(run.all(), &secret);
+    }
+}

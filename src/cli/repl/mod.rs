@@ -81,7 +81,7 @@ impl Repl {
     }
 
     fn prompt(&self) -> String {
-        if self.options.mode == Mode::Check {
+        if self.options.mode.is_check() {
             "runbook[check]> ".into()
         } else {
             "runbook> ".into()
@@ -214,7 +214,7 @@ impl Repl {
                 "off" => self.set_mode(Mode::Apply),
                 "" => println!(
                     "check mode is {}",
-                    if self.options.mode == Mode::Check {
+                    if self.options.mode.is_check() {
                         "on"
                     } else {
                         "off"

@@ -13,6 +13,7 @@ use std::rc::Rc;
 use aws_config::profile::ProfileFileCredentialsProvider;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_runtime::env_config::file::{EnvConfigFileKind, EnvConfigFiles};
+use aws_types::os_shim_internal::{Env, Fs};
 
 use super::error::REGION_HINT;
 use super::sts::Identity;
@@ -70,6 +71,7 @@ impl Aws {
             return Ok(c.clone());
         }
         // No borrow is held across the await.
+        check_profile(settings.profile.as_deref()).await?;
         let mut loader = aws_config::defaults(BehaviorVersion::latest());
         if let Some(p) = &settings.profile {
             // An explicitly chosen profile must win over credentials in the
@@ -93,6 +95,40 @@ impl Aws {
             .insert(settings.clone(), c.clone());
         Ok(c)
     }
+}
+
+/// Reads the shared config and credentials files the way the SDK does, so
+/// that a file that does not parse, or a chosen profile that is in neither
+/// file, is named as such: the SDK itself would only report "no region" or
+/// "no credentials" later.
+async fn check_profile(explicit: Option<&str>) -> HostResult<()> {
+    let env_profile = std::env::var("AWS_PROFILE").ok().filter(|p| !p.is_empty());
+    let (chosen, source) = match (explicit, &env_profile) {
+        (Some(p), _) => (p.to_string(), "--aws-profile / aws::configure"),
+        (None, Some(p)) => (p.clone(), "AWS_PROFILE"),
+        // The default profile may well be absent (credentials from the environment).
+        (None, None) => return Ok(()),
+    };
+    let files = EnvConfigFiles::default();
+    let set = aws_config::profile::load(&Fs::real(), &Env::real(), &files, None)
+        .await
+        .map_err(|e| {
+            HostError::invalid(format!("the AWS shared config files cannot be read: {e}"))
+                .with_hint("fix the file named above (AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, ~/.aws/)")
+        })?;
+    if set.get_profile(&chosen).is_none() {
+        let mut known: Vec<&str> = set.profiles().collect();
+        known.sort_unstable();
+        return Err(HostError::not_found(format!(
+            "AWS profile '{chosen}' (from {source}) is in neither the config nor the credentials file"
+        ))
+        .with_hint(if known.is_empty() {
+            "no profiles are defined: create it with `aws configure --profile NAME`, or unset it".to_string()
+        } else {
+            format!("profiles defined: {}", known.join(", "))
+        }));
+    }
+    Ok(())
 }
 
 /// Without a region every call fails with `MissingSigningRegion`: say so first.

@@ -1,5 +1,9 @@
-//! IAM policy documents: building, ARN validation, semantic comparison, and
-//! the version planner. Pure functions, unit-tested without AWS.
+//! IAM policy documents: building, ARN validation, semantic comparison, the
+//! version planner, and evaluation (`eval`). Pure functions, unit-tested
+//! without AWS.
+
+mod eval;
+mod pattern;
 
 use std::cmp::Ordering;
 
@@ -7,12 +11,12 @@ use serde_json::{Map, Value};
 
 use crate::host::{HostError, HostResult};
 
+pub use eval::allows;
+
 /// The policy language version AWS assumes when a document names none.
 const DEFAULT_POLICY_VERSION: &str = "2008-10-17";
 /// The version runbook writes.
 pub const POLICY_VERSION: &str = "2012-10-17";
-/// AWS keeps at most this many versions of a managed policy.
-pub const MAX_POLICY_VERSIONS: usize = 5;
 
 /// A document of statements allowing `actions` on `resources`.
 ///
@@ -233,57 +237,6 @@ fn cmp_values(a: &Value, b: &Value) -> Ordering {
     a.to_string().cmp(&b.to_string())
 }
 
-/// One version of a managed policy, as listed by IAM.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PolicyVersion {
-    /// `v1`, `v2` …
-    pub id: String,
-    pub is_default: bool,
-    /// Seconds since the epoch.
-    pub created: i64,
-}
-
-/// What to do to make the desired document the policy's default version.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum VersionPlan {
-    /// The default version already matches.
-    Keep,
-    /// An older version matches: make it the default again.
-    SetDefault(String),
-    /// Create a new default version, deleting `delete_first` before, to stay
-    /// within AWS's limit of 5 versions.
-    Create { delete_first: Option<String> },
-}
-
-/// Plans the change given the versions and which of them (if any) matches.
-/// The default version is never deleted; among the others the oldest goes.
-pub fn plan_versions(versions: &[PolicyVersion], matching: Option<&str>) -> VersionPlan {
-    if let Some(m) = matching {
-        return match versions.iter().find(|v| v.id == m) {
-            Some(v) if v.is_default => VersionPlan::Keep,
-            _ => VersionPlan::SetDefault(m.to_string()),
-        };
-    }
-    let delete_first = if versions.len() >= MAX_POLICY_VERSIONS {
-        versions
-            .iter()
-            .filter(|v| !v.is_default)
-            .min_by(|a, b| {
-                a.created
-                    .cmp(&b.created)
-                    .then_with(|| version_number(&a.id).cmp(&version_number(&b.id)))
-            })
-            .map(|v| v.id.clone())
-    } else {
-        None
-    };
-    VersionPlan::Create { delete_first }
-}
-
-fn version_number(id: &str) -> u64 {
-    id.trim_start_matches('v').parse().unwrap_or(u64::MAX)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -378,55 +331,5 @@ mod tests {
             Some("eu-west-1")
         );
         assert_eq!(region_of_arn("db-password"), None);
-    }
-
-    fn v(id: &str, is_default: bool, created: i64) -> PolicyVersion {
-        PolicyVersion {
-            id: id.into(),
-            is_default,
-            created,
-        }
-    }
-
-    #[test]
-    fn plans_versions() {
-        let two = [v("v1", false, 1), v("v2", true, 2)];
-        assert_eq!(plan_versions(&two, Some("v2")), VersionPlan::Keep);
-        assert_eq!(
-            plan_versions(&two, Some("v1")),
-            VersionPlan::SetDefault("v1".into())
-        );
-        assert_eq!(
-            plan_versions(&two, None),
-            VersionPlan::Create { delete_first: None }
-        );
-        // At the limit the oldest non-default goes, never the default, even if older.
-        let five = [
-            v("v3", true, 1),
-            v("v4", false, 4),
-            v("v5", false, 3),
-            v("v6", false, 5),
-            v("v7", false, 6),
-        ];
-        assert_eq!(
-            plan_versions(&five, None),
-            VersionPlan::Create {
-                delete_first: Some("v5".into())
-            }
-        );
-        // Same timestamp (moto's second resolution): the lower number is older.
-        let same_time = [
-            v("v1", false, 7),
-            v("v2", false, 7),
-            v("v3", false, 7),
-            v("v4", false, 7),
-            v("v5", true, 7),
-        ];
-        assert_eq!(
-            plan_versions(&same_time, None),
-            VersionPlan::Create {
-                delete_first: Some("v1".into())
-            }
-        );
     }
 }

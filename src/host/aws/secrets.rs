@@ -5,6 +5,8 @@ use std::path::PathBuf;
 use std::rc::Rc;
 use std::time::Duration;
 
+use serde::Serialize;
+
 use super::config::{Aws, AwsSettings, Clients, verification_clients};
 use super::error::sdk_error;
 use super::iam::timestamp;
@@ -160,7 +162,7 @@ pub async fn get_value(
 }
 
 /// What `describe` tells about a secret, never its value.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct SecretInfo {
     pub arn: String,
     pub name: String,

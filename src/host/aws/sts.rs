@@ -1,14 +1,17 @@
 //! `sts`: who the configured credentials belong to.
 
 use std::future::Future;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use serde::Serialize;
 
 use super::config::Clients;
 use super::error::sdk_error;
+use crate::host::wait::Poll;
 use crate::host::{Ctx, ErrorKind, HostError, HostResult};
 
 /// The caller, as `GetCallerIdentity` reports it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Identity {
     pub account: String,
     pub arn: String,
@@ -58,38 +61,27 @@ where
     F: FnMut() -> Fut,
     Fut: Future<Output = HostResult<T>>,
 {
-    let start = Instant::now();
+    let mut poll = Poll::new(ctx, what, wait);
     let mut delay = Duration::from_millis(500);
-    let result = loop {
+    loop {
         match op().await {
-            Err(e) if e.kind == ErrorKind::AccessDenied && start.elapsed() + delay <= wait => {
-                let until = Instant::now() + delay;
-                while Instant::now() < until {
-                    if let Err(c) = ctx.cancel.check() {
-                        ctx.progress.done();
-                        return Err(c);
-                    }
-                    ctx.progress.tick(what, start.elapsed());
-                    tokio::time::sleep(Duration::from_millis(100).min(until - Instant::now()))
-                        .await;
-                }
+            Err(e) if e.kind == ErrorKind::AccessDenied && poll.elapsed() + delay <= wait => {
+                poll.pause(delay).await?;
                 delay = (delay * 2).min(Duration::from_secs(8));
             }
             Err(e) if e.kind == ErrorKind::AccessDenied && !wait.is_zero() => {
-                break Err(HostError {
+                return Err(HostError {
                     message: format!(
                         "{} (still denied after {}s of waiting for IAM to propagate)",
                         e.message,
-                        start.elapsed().as_secs()
+                        poll.elapsed().as_secs()
                     ),
                     ..e
                 });
             }
-            other => break other,
+            other => return other,
         }
-    };
-    ctx.progress.done();
-    result
+    }
 }
 
 /// The identity of `profile` from `credentials_file` only (not the session's),

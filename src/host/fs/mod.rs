@@ -22,7 +22,7 @@ pub use perm::FileMode;
 pub use plan::{AttrPlan, DirPlan, Wanted, WritePlan};
 pub use stat::{Attrs, Kind, Stat, lstat, stat};
 
-use super::{Ctx, ErrorKind, HostError, HostResult, Mode, Outcome, users};
+use super::{Ctx, ErrorKind, HostError, HostResult, Outcome, users};
 
 /// Mode of a file created without an explicit one; a secret gets owner-only.
 pub const DEFAULT_FILE_MODE: FileMode = FileMode::from_bits_const(0o644);
@@ -229,7 +229,7 @@ pub fn mkdir(ctx: &Ctx, path: &str, opts: &MkdirOpts) -> HostResult<Outcome> {
         DirPlan::Nothing => Ok(Outcome::ok("directory as desired")),
         DirPlan::Attrs(ap) => {
             check_owner_change(&p, &ap)?;
-            if ctx.mode == Mode::Apply {
+            if ctx.mode.is_apply() {
                 apply_attrs(&p, &ap)?;
             }
             Ok(Outcome::change(ctx.mode, attr_summary(&ap)))
@@ -251,7 +251,7 @@ pub fn mkdir(ctx: &Ctx, path: &str, opts: &MkdirOpts) -> HostResult<Outcome> {
                     ..ap
                 },
             )?;
-            if ctx.mode == Mode::Apply {
+            if ctx.mode.is_apply() {
                 if opts.parents {
                     std::fs::create_dir_all(parent)
                         .map_err(|e| HostError::io("cannot create directory", parent, e))?;
@@ -283,7 +283,7 @@ pub fn write(ctx: &Ctx, path: &str, content: Content, opts: &WriteOpts) -> HostR
     if lstat(&p)?.is_some_and(|s| s.kind == Kind::Symlink) && stat(&p)?.is_some() {
         p = std::fs::canonicalize(&p).map_err(|e| HostError::io("cannot resolve", &p, e))?;
     }
-    if ctx.mode == Mode::Apply {
+    if ctx.mode.is_apply() {
         // Leftovers of an interrupted write may hold a secret; clear them even
         // when this write turns out to be a no-op.
         atomic::remove_stale(&p)?;
@@ -323,7 +323,7 @@ pub fn write(ctx: &Ctx, path: &str, content: Content, opts: &WriteOpts) -> HostR
         WritePlan::Nothing => Ok(Outcome::ok("content, mode and owner as desired")),
         WritePlan::Attrs(ap) => {
             check_owner_change(&p, &ap)?;
-            if ctx.mode == Mode::Apply {
+            if ctx.mode.is_apply() {
                 apply_attrs(&p, &ap)?;
             }
             Ok(Outcome::change(ctx.mode, attr_summary(&ap)))
@@ -334,7 +334,7 @@ pub fn write(ctx: &Ctx, path: &str, content: Content, opts: &WriteOpts) -> HostR
             if dir_missing && !opts.parents {
                 // In check mode an earlier step may only have planned the folder
                 // (fs::mkdir reported would_change): say so instead of failing the plan.
-                if ctx.mode == Mode::Check {
+                if ctx.mode.is_check() {
                     return Ok(diff(&Outcome::change(
                         ctx.mode,
                         format!(
@@ -354,7 +354,7 @@ pub fn write(ctx: &Ctx, path: &str, content: Content, opts: &WriteOpts) -> HostR
                     },
                 )?;
             }
-            if ctx.mode == Mode::Apply {
+            if ctx.mode.is_apply() {
                 if dir_missing {
                     std::fs::create_dir_all(dir)
                         .map_err(|e| HostError::io("cannot create directory", dir, e))?;
@@ -388,7 +388,7 @@ pub fn write(ctx: &Ctx, path: &str, content: Content, opts: &WriteOpts) -> HostR
             if let Some(b) = &backup {
                 summary.push_str(&format!(", backup {}", b.display()));
             }
-            if ctx.mode == Mode::Apply {
+            if ctx.mode.is_apply() {
                 if let Some(b) = &backup {
                     atomic::write_atomic(b, old, st.mode, Some(st.uid), Some(st.gid))?;
                 }
@@ -447,7 +447,7 @@ fn set_attrs(ctx: &Ctx, path: &str, wanted: Wanted) -> HostResult<Outcome> {
         return Ok(Outcome::ok("as desired"));
     }
     check_owner_change(&p, &ap)?;
-    if ctx.mode == Mode::Apply {
+    if ctx.mode.is_apply() {
         apply_attrs(&p, &ap)?;
     }
     Ok(Outcome::change(ctx.mode, attr_summary(&ap)))
@@ -472,7 +472,7 @@ pub fn remove(ctx: &Ctx, path: &str) -> HostResult<Outcome> {
             .with_hint("remove its contents first"));
         }
     }
-    if ctx.mode == Mode::Apply {
+    if ctx.mode.is_apply() {
         let r = if st.kind == Kind::Dir {
             std::fs::remove_dir(&p)
         } else {

@@ -3,10 +3,13 @@
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
+use serde::Serialize;
+
 use super::FileMode;
 use crate::host::{HostError, HostResult, users};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Kind {
     File,
     Dir,
@@ -43,6 +46,19 @@ impl Stat {
         users::group_name(self.gid)
     }
 
+    /// What a script sees: the facts plus the owner's and group's names.
+    fn view(&self) -> StatView {
+        StatView {
+            kind: self.kind,
+            size: self.size,
+            mode: self.mode.to_string(),
+            uid: self.uid,
+            gid: self.gid,
+            owner: self.owner(),
+            group: self.group(),
+        }
+    }
+
     /// Mode and ownership, what the planners compare.
     pub fn attrs(&self) -> Attrs {
         Attrs {
@@ -50,6 +66,24 @@ impl Stat {
             uid: self.uid,
             gid: self.gid,
         }
+    }
+}
+
+#[derive(Serialize)]
+struct StatView {
+    kind: Kind,
+    size: u64,
+    /// Four octal digits, `"0540"`.
+    mode: String,
+    uid: u32,
+    gid: u32,
+    owner: String,
+    group: String,
+}
+
+impl Serialize for Stat {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.view().serialize(s)
     }
 }
 

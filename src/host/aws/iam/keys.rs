@@ -1,0 +1,237 @@
+//! A user's access keys: listing, creating (the secret exists once), retiring.
+
+use aws_sdk_iam::primitives::DateTime;
+use aws_sdk_iam::types::StatusType;
+use serde::Serialize;
+
+use super::{Clients, ROTATE_ADVICE, fail, is_not_found, timestamp};
+use crate::host::{Ctx, ErrorKind, HostError, HostResult, Outcome, Planned, deferred_change};
+use crate::secret::Secret;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AccessKeyInfo {
+    pub id: String,
+    /// `Active` or `Inactive`.
+    pub status: String,
+    pub created: String,
+    #[serde(skip)]
+    created_secs: i64,
+}
+
+/// The user's access keys, oldest first. In check mode a user that does not
+/// exist yet has none.
+pub async fn access_keys(
+    ctx: &Ctx,
+    clients: &Clients,
+    user: &str,
+) -> HostResult<Vec<AccessKeyInfo>> {
+    let out = match clients.iam.list_access_keys().user_name(user).send().await {
+        Ok(o) => o,
+        Err(e) => {
+            let e = fail(clients, "iam:ListAccessKeys", e);
+            return if ctx.mode.is_check() && is_not_found(&e) {
+                Ok(vec![])
+            } else {
+                Err(e)
+            };
+        }
+    };
+    let mut keys: Vec<AccessKeyInfo> = out
+        .access_key_metadata()
+        .iter()
+        .map(|k| AccessKeyInfo {
+            id: k.access_key_id().unwrap_or_default().to_string(),
+            status: k
+                .status()
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_default(),
+            created: k.create_date().map(timestamp).unwrap_or_default(),
+            created_secs: k.create_date().map(DateTime::secs).unwrap_or(0),
+        })
+        .collect();
+    keys.sort_by(|a, b| {
+        a.created_secs
+            .cmp(&b.created_secs)
+            .then_with(|| a.created.cmp(&b.created))
+    });
+    Ok(keys)
+}
+
+/// A new access key: its id, and its secret, which AWS shows only now.
+#[derive(Debug)]
+pub struct NewAccessKey {
+    pub id: Planned<String>,
+    pub secret: Option<Secret>,
+    pub outcome: Outcome,
+}
+
+fn two_keys(user: &str, keys: &[AccessKeyInfo]) -> HostError {
+    let ids: Vec<String> = keys
+        .iter()
+        .map(|k| format!("{} ({})", k.id, k.status))
+        .collect();
+    HostError::new(
+        ErrorKind::LimitExceeded,
+        format!(
+            "user {user} already has {} access keys ({}); AWS allows 2 per user",
+            keys.len(),
+            ids.join(", ")
+        ),
+    )
+    .with_hint(ROTATE_ADVICE)
+}
+
+/// Creates an access key; refuses before calling AWS when the user already
+/// has two, so a run stops before it changes anything.
+pub async fn create_access_key(
+    ctx: &Ctx,
+    clients: &Clients,
+    user: &str,
+) -> HostResult<NewAccessKey> {
+    let keys = access_keys(ctx, clients, user).await?;
+    if ctx.mode.is_check() {
+        // An earlier step of the plan may delete a key first (rotation): in check
+        // mode that delete only was planned, so the limit is noted, not enforced.
+        let note = if keys.len() >= 2 {
+            " (it has 2 keys now: possible only once one is deleted)"
+        } else {
+            ""
+        };
+        return Ok(NewAccessKey {
+            id: Planned::Unknown,
+            secret: None,
+            outcome: Outcome::change(
+                ctx.mode,
+                format!("create an access key for user {user}{note}"),
+            ),
+        });
+    }
+    if keys.len() >= 2 {
+        return Err(two_keys(user, &keys));
+    }
+    let out = clients
+        .iam
+        .create_access_key()
+        .user_name(user)
+        .send()
+        .await
+        .map_err(|e| {
+            let e = fail(clients, "iam:CreateAccessKey", e);
+            if e.kind == ErrorKind::LimitExceeded {
+                e.with_hint(ROTATE_ADVICE)
+            } else {
+                e
+            }
+        })?;
+    let key = out
+        .access_key
+        .ok_or_else(|| HostError::failed("CreateAccessKey returned no key"))?;
+    let secret = Secret::new(key.secret_access_key.clone());
+    ctx.redactor.register(secret.expose());
+    let id = key.access_key_id.clone();
+    Ok(NewAccessKey {
+        outcome: Outcome::change(ctx.mode, format!("created access key {id} for user {user}")),
+        id: Planned::Known(id),
+        secret: Some(secret),
+    })
+}
+
+async fn find_key(
+    ctx: &Ctx,
+    clients: &Clients,
+    user: &str,
+    id: &str,
+) -> HostResult<Option<AccessKeyInfo>> {
+    let keys = match access_keys(ctx, clients, user).await {
+        Ok(k) => k,
+        // A user that is gone has no keys left to remove.
+        Err(e) if is_not_found(&e) => vec![],
+        Err(e) => return Err(e),
+    };
+    Ok(keys.into_iter().find(|k| k.id == id))
+}
+
+/// Makes the key inactive; `ok` when it already is or no longer exists.
+pub async fn deactivate_access_key(
+    ctx: &Ctx,
+    clients: &Clients,
+    user: &str,
+    id: &Planned<String>,
+) -> HostResult<Outcome> {
+    let Planned::Known(id) = id else {
+        return deferred_change(
+            ctx.mode,
+            "iam::deactivate_access_key",
+            format!("deactivate the new key of user {user}"),
+        );
+    };
+    match find_key(ctx, clients, user, id).await? {
+        None => Ok(Outcome::ok(format!(
+            "access key {id} of user {user} does not exist"
+        ))),
+        Some(k) if k.status == StatusType::Inactive.as_str() => {
+            Ok(Outcome::ok(format!("access key {id} is inactive")))
+        }
+        Some(_) => {
+            if ctx.mode.is_apply() {
+                clients
+                    .iam
+                    .update_access_key()
+                    .user_name(user)
+                    .access_key_id(id)
+                    .status(StatusType::Inactive)
+                    .send()
+                    .await
+                    .map_err(|e| fail(clients, "iam:UpdateAccessKey", e))?;
+            }
+            Ok(Outcome::change(
+                ctx.mode,
+                format!("deactivate access key {id} of user {user}"),
+            ))
+        }
+    }
+}
+
+/// Deletes the key; `ok` when it no longer exists.
+pub async fn delete_access_key(
+    ctx: &Ctx,
+    clients: &Clients,
+    user: &str,
+    id: &Planned<String>,
+) -> HostResult<Outcome> {
+    let Planned::Known(id) = id else {
+        return deferred_change(
+            ctx.mode,
+            "iam::delete_access_key",
+            format!("delete the new key of user {user}"),
+        );
+    };
+    if find_key(ctx, clients, user, id).await?.is_none() {
+        return Ok(Outcome::ok(format!(
+            "access key {id} of user {user} does not exist"
+        )));
+    }
+    if ctx.mode.is_apply() {
+        match clients
+            .iam
+            .delete_access_key()
+            .user_name(user)
+            .access_key_id(id)
+            .send()
+            .await
+        {
+            Ok(_) => {}
+            Err(e) => {
+                let e = fail(clients, "iam:DeleteAccessKey", e);
+                // Deleted between our read and our call: the goal is reached.
+                if !is_not_found(&e) {
+                    return Err(e);
+                }
+            }
+        }
+    }
+    Ok(Outcome::change(
+        ctx.mode,
+        format!("delete access key {id} of user {user}"),
+    ))
+}

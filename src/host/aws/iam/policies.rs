@@ -1,0 +1,276 @@
+//! Customer-managed policies: read by ARN, and made to say what is wanted.
+
+use aws_sdk_iam::primitives::DateTime;
+use serde::Serialize;
+use serde_json::Value;
+
+use super::plan::{CurrentPolicy, PolicyPlan, PolicyVersion, plan_policy};
+use super::{Clients, check_path, fail, is_not_found, policy_arn};
+use crate::host::aws::policy;
+use crate::host::aws::sts::whoami;
+use crate::host::{Ctx, ErrorKind, HostError, HostResult, Outcome, Planned};
+
+/// A managed policy and its default version's document.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PolicyInfo {
+    pub arn: String,
+    pub name: String,
+    pub path: String,
+    pub default_version: String,
+    pub attachment_count: i64,
+    pub description: Option<String>,
+    pub document: Value,
+}
+
+/// The policy named `name_or_arn` (a name means path `/` in the caller's
+/// account), or `None`. Never lists all policies.
+pub async fn policy(clients: &Clients, name_or_arn: &str) -> HostResult<Option<PolicyInfo>> {
+    let arn = if name_or_arn.starts_with("arn:") {
+        name_or_arn.to_string()
+    } else {
+        policy_arn(&whoami(clients).await?, "/", name_or_arn)
+    };
+    policy_by_arn(clients, &arn).await
+}
+
+async fn policy_by_arn(clients: &Clients, arn: &str) -> HostResult<Option<PolicyInfo>> {
+    let p = match clients.iam.get_policy().policy_arn(arn).send().await {
+        Ok(out) => out
+            .policy
+            .ok_or_else(|| HostError::failed("GetPolicy returned no policy"))?,
+        Err(e) => {
+            let e = fail(clients, "iam:GetPolicy", e);
+            return if is_not_found(&e) { Ok(None) } else { Err(e) };
+        }
+    };
+    let default_version = p.default_version_id().unwrap_or("v1").to_string();
+    let document = version_document(clients, arn, &default_version).await?;
+    Ok(Some(PolicyInfo {
+        arn: p.arn().unwrap_or(arn).to_string(),
+        name: p.policy_name().unwrap_or_default().to_string(),
+        path: p.path().unwrap_or("/").to_string(),
+        default_version,
+        attachment_count: p.attachment_count().unwrap_or(0).into(),
+        description: p.description().map(str::to_string),
+        document,
+    }))
+}
+
+async fn version_document(clients: &Clients, arn: &str, version: &str) -> HostResult<Value> {
+    let out = clients
+        .iam
+        .get_policy_version()
+        .policy_arn(arn)
+        .version_id(version)
+        .send()
+        .await
+        .map_err(|e| fail(clients, "iam:GetPolicyVersion", e))?;
+    let text = out
+        .policy_version()
+        .and_then(|v| v.document())
+        .ok_or_else(|| {
+            HostError::failed(format!("policy {arn} version {version} has no document"))
+        })?;
+    policy::parse(text)
+}
+
+/// The facts `plan_policy` needs: the policy, and its other versions'
+/// documents when the default one is not the desired one.
+async fn current_policy(
+    clients: &Clients,
+    info: &PolicyInfo,
+    desired: &Value,
+) -> HostResult<CurrentPolicy> {
+    let mut current = CurrentPolicy {
+        default_version: info.default_version.clone(),
+        document: info.document.clone(),
+        versions: vec![],
+    };
+    if policy::same(&info.document, desired) {
+        return Ok(current);
+    }
+    let listed = clients
+        .iam
+        .list_policy_versions()
+        .policy_arn(&info.arn)
+        .send()
+        .await
+        .map_err(|e| fail(clients, "iam:ListPolicyVersions", e))?;
+    for v in listed.versions() {
+        let version = PolicyVersion {
+            id: v.version_id().unwrap_or_default().to_string(),
+            is_default: v.is_default_version(),
+            created: v.create_date().map(DateTime::secs).unwrap_or(0),
+        };
+        let document = if version.is_default {
+            None
+        } else {
+            Some(version_document(clients, &info.arn, &version.id).await?)
+        };
+        current.versions.push((version, document));
+    }
+    Ok(current)
+}
+
+/// What `ensure_policy` did or would do.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EnsuredPolicy {
+    pub arn: Planned<String>,
+    pub version: Planned<String>,
+    pub outcome: Outcome,
+    /// Differences that are reported but not changed (the description).
+    pub warnings: Vec<String>,
+}
+
+/// Makes the managed policy `name` under `path` have `document` as its
+/// default version: facts, then the pure plan, then the one guarded branch
+/// per kind of change.
+pub async fn ensure_policy(
+    ctx: &Ctx,
+    clients: &Clients,
+    name: &str,
+    document: &Value,
+    path: &str,
+    description: Option<&str>,
+) -> HostResult<EnsuredPolicy> {
+    check_path(path)?;
+    let arn = policy_arn(&whoami(clients).await?, path, name);
+    let info = policy_by_arn(clients, &arn).await?;
+    let current = match &info {
+        Some(i) => Some(current_policy(clients, i, document).await?),
+        None => None,
+    };
+    let plan = plan_policy(current.as_ref(), document);
+    let summary = plan.summary(name, ctx.mode);
+    let diff =
+        (ctx.diff && plan.is_change()).then(|| diff(info.as_ref().map(|i| &i.document), document));
+    let mut warnings = vec![];
+    if let (Some(i), Some(d)) = (&info, description) {
+        if i.description.as_deref().unwrap_or("") != d {
+            warnings.push(format!(
+                "policy {name} has the description {:?}, not {d:?}; IAM cannot change a policy's \
+                 description (recreate the policy to change it)",
+                i.description.as_deref().unwrap_or("")
+            ));
+        }
+    }
+    let outcome = |status_ok: bool| {
+        if status_ok {
+            Outcome::ok(summary.clone())
+        } else {
+            Outcome::change(ctx.mode, summary.clone()).with_diff(diff.clone())
+        }
+    };
+    let done = |arn: Planned<String>, version: Planned<String>, o: Outcome| EnsuredPolicy {
+        arn,
+        version,
+        outcome: o,
+        warnings: warnings.clone(),
+    };
+    let known = |s: &str| Planned::Known(s.to_string());
+    let text = document.to_string();
+    match plan {
+        PolicyPlan::Keep { version } => Ok(done(known(&arn), known(&version), outcome(true))),
+        PolicyPlan::Create if ctx.mode.is_check() => {
+            Ok(done(Planned::Unknown, Planned::Unknown, outcome(false)))
+        }
+        PolicyPlan::Create => {
+            let out = clients
+                .iam
+                .create_policy()
+                .policy_name(name)
+                .path(path)
+                .policy_document(&text)
+                .set_description(description.map(str::to_string))
+                .send()
+                .await
+                .map_err(|e| {
+                    let e = fail(clients, "iam:CreatePolicy", e);
+                    // Policy names are unique per account whatever the path.
+                    if e.kind == ErrorKind::Conflict {
+                        HostError::new(
+                            ErrorKind::Conflict,
+                            format!(
+                                "a policy named {name} already exists under another path than {path}"
+                            ),
+                        )
+                        .with_hint("use that policy's path (opts.path), or choose another policy name")
+                    } else {
+                        e
+                    }
+                })?;
+            let p = out
+                .policy
+                .unwrap_or_else(|| aws_sdk_iam::types::Policy::builder().build());
+            Ok(done(
+                known(p.arn().unwrap_or(&arn)),
+                known(p.default_version_id().unwrap_or("v1")),
+                outcome(false),
+            ))
+        }
+        PolicyPlan::SetDefault { to, .. } => {
+            if ctx.mode.is_apply() {
+                clients
+                    .iam
+                    .set_default_policy_version()
+                    .policy_arn(&arn)
+                    .version_id(&to)
+                    .send()
+                    .await
+                    .map_err(|e| fail(clients, "iam:SetDefaultPolicyVersion", e))?;
+            }
+            Ok(done(known(&arn), known(&to), outcome(false)))
+        }
+        PolicyPlan::NewVersion { .. } if ctx.mode.is_check() => {
+            Ok(done(known(&arn), Planned::Unknown, outcome(false)))
+        }
+        PolicyPlan::NewVersion { delete_first } => {
+            if let Some(old) = &delete_first {
+                clients
+                    .iam
+                    .delete_policy_version()
+                    .policy_arn(&arn)
+                    .version_id(old)
+                    .send()
+                    .await
+                    .map_err(|e| fail(clients, "iam:DeletePolicyVersion", e))?;
+            }
+            let out = clients
+                .iam
+                .create_policy_version()
+                .policy_arn(&arn)
+                .policy_document(&text)
+                .set_as_default(true)
+                .send()
+                .await
+                .map_err(|e| {
+                    let e = fail(clients, "iam:CreatePolicyVersion", e);
+                    if e.kind == ErrorKind::LimitExceeded {
+                        e.with_hint("a policy keeps at most 5 versions: delete an unused one")
+                    } else {
+                        e
+                    }
+                })?;
+            let id = out
+                .policy_version()
+                .and_then(|v| v.version_id())
+                .unwrap_or_default();
+            Ok(done(known(&arn), known(id), outcome(false)))
+        }
+    }
+}
+
+/// A before/after view of two documents for `--diff`.
+fn diff(before: Option<&Value>, after: &Value) -> String {
+    let pretty = |v: &Value| serde_json::to_string_pretty(v).unwrap_or_default();
+    let mut out = String::new();
+    if let Some(b) = before {
+        for line in pretty(b).lines() {
+            out.push_str(&format!("-{line}\n"));
+        }
+    }
+    for line in pretty(after).lines() {
+        out.push_str(&format!("+{line}\n"));
+    }
+    out
+}
