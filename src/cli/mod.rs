@@ -18,6 +18,7 @@ mod elf;
 mod error;
 mod eval;
 mod list;
+mod man;
 mod options;
 mod repl;
 mod run;
@@ -106,5 +107,6 @@ fn dispatch(cli: Cli) -> Result<u8, CliError> {
             );
             Ok(EXIT_OK)
         }
+        Command::Man { dir } => man::man(dir.as_deref()),
     }
 }

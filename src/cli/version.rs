@@ -27,6 +27,11 @@ const BUILD: Build = Build {
     target: env!("RUNBOOK_TARGET"),
 };
 
+/// The build date, `YYYY-MM-DD` (SOURCE_DATE_EPOCH when the build set it).
+pub fn build_date() -> &'static str {
+    BUILD.date
+}
+
 /// The text clap prints after `runbook ` for `--version`; computed once.
 pub fn long_version() -> &'static str {
     static TEXT: OnceLock<String> = OnceLock::new();
