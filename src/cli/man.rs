@@ -11,7 +11,10 @@ use super::Cli;
 use super::error::{CliError, EXIT_OK};
 
 fn page(cmd: clap::Command) -> clap_mangen::Man {
+    // clap_mangen's default source is "<command> <its version>", and
+    // subcommands have no version: name the program for every page.
     clap_mangen::Man::new(cmd)
+        .source(concat!("runbook ", env!("CARGO_PKG_VERSION")))
         .date(super::version::build_date())
         .manual("runbook manual")
 }
@@ -78,6 +81,12 @@ mod tests {
             "the hidden command is listed:\n{top}"
         );
         let run = std::fs::read_to_string(dir.path().join("runbook-run.1")).unwrap();
+        let th = format!(
+            ".TH runbook-run 1 {} \"runbook {}\"",
+            super::super::version::build_date(),
+            env!("CARGO_PKG_VERSION")
+        );
+        assert!(run.contains(&th), "{th}\n{run}");
         assert!(run.contains("\\-\\-check"), "{run}");
     }
 }
