@@ -3,10 +3,12 @@
 # installs what the tests need (Docker, debootstrap, busybox-static, a moto
 # venv), starts the services, builds the Agent-host sandbox (a container with
 # systemd as PID 1), checks format and lints, and runs every test binary
-# inside the sandbox through cargo's target runner.
+# inside the sandbox through cargo's target runner. The full run then builds
+# the release and checks it (scripts/release-check.sh: the glibc-2.17 binary,
+# the .deb/.rpm/.tar.gz, a bullseye root, a fresh Agent-host sandbox).
 #
 #   scripts/test.sh [extra cargo test args]      e.g. scripts/test.sh --test fs
-#                                                (a subset skips fmt and clippy)
+#                                                (a subset skips fmt, clippy and the release)
 #
 # CI=true is the default here: a test that cannot find its service fails
 # instead of skipping.
@@ -66,3 +68,13 @@ step "tests (inside the sandbox)"
 
 export CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUNNER="$ROOT/scripts/sandbox-runner.sh"
 cargo test --locked --no-fail-fast "$@"
+unset CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUNNER
+
+if [ $# -eq 0 ]; then
+  step "release: portable binary and packages (scripts/release-check.sh)"
+  # Its own fresh sandbox: free the Agent's fixed container names first. It
+  # inherits fd 9, so it shares the sandbox lock held here.
+  [ "${SANDBOX_KEEP:-}" != 1 ] || echo "SANDBOX_KEEP=1: $name goes down all the same; the release check needs the Agent's container names"
+  scripts/sandbox.sh down "$name" >/dev/null
+  scripts/release-check.sh
+fi
