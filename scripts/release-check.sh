@@ -54,7 +54,7 @@ die() { printf 'release-check: error: %s\n' "$*" >&2; exit 1; }
 check() {
   local what="$1" out
   shift
-  if out=$("$@" 2>&1); then ok "$what"; else bad "$what"; printf '%s\n' "$out" | sed 's/^/      /' | head -40; fi
+  if out=$("$@" 2>&1); then ok "$what"; else bad "$what"; printf '%s\n' "$out" | sed 's/^/      /' | sed -n 1,40p; fi
 }
 # check_out DESCRIPTION REGEX COMMAND...: ok when the command succeeds and a
 # line of its output matches REGEX (grep -E).
@@ -63,7 +63,7 @@ check_out() {
   shift 2
   if out=$("$@" 2>&1) && grep -qE -- "$re" <<<"$out"; then ok "$what"; else
     bad "$what (wanted a line matching /$re/)"
-    printf '%s\n' "$out" | sed 's/^/      /' | head -40
+    printf '%s\n' "$out" | sed 's/^/      /' | sed -n 1,40p
   fi
 }
 timed() { # NAME COMMAND...: runs a stage, reports its wall time
@@ -110,9 +110,9 @@ artifacts() {
     scripts/release.sh --out "$DIST" >/dev/null
   fi
   [ -f "$DIST/SHA256SUMS" ] || die "no $DIST/SHA256SUMS: run scripts/release.sh first (or drop --no-build)"
-  DEB=$(find "$DIST" -maxdepth 1 -name '*.deb' | head -n1)
-  RPM=$(find "$DIST" -maxdepth 1 -name '*.rpm' | head -n1)
-  TGZ=$(find "$DIST" -maxdepth 1 -name '*.tar.gz' | head -n1)
+  DEB=$(find "$DIST" -maxdepth 1 -name '*.deb' | sed -n 1p)
+  RPM=$(find "$DIST" -maxdepth 1 -name '*.rpm' | sed -n 1p)
+  TGZ=$(find "$DIST" -maxdepth 1 -name '*.tar.gz' | sed -n 1p)
   [ -n "$DEB" ] && [ -n "$RPM" ] && [ -n "$TGZ" ] || die "target/dist lacks a .deb, .rpm or .tar.gz"
   check "SHA256SUMS lists the three artifacts and matches them" sums_match
   mkdir -p "$W/deb" "$W/tar"
@@ -263,7 +263,7 @@ rpm_erase_leaves_nothing() {
 same() { # WHAT EXPECTED ACTUAL
   if [ "$2" = "$3" ]; then ok "$1"; else
     bad "$1"
-    diff <(printf '%s\n' "$2") <(printf '%s\n' "$3") | sed 's/^/      /' | head -40
+    diff <(printf '%s\n' "$2") <(printf '%s\n' "$3") | sed 's/^/      /' | sed -n 1,40p
   fi
 }
 
@@ -288,7 +288,7 @@ contents() {
   f=$(dpkg-deb -f "$DEB" Package Version Architecture Homepage)
   same ".deb fields: name, version, architecture, homepage" \
     "$(printf 'Package: runbook\nVersion: %s\nArchitecture: amd64\nHomepage: %s' "${WANT_VERSION//-/\~}" "$WANT_HOMEPAGE")" "$f"
-  check ".deb description is Cargo.toml's" test "$(dpkg-deb -f "$DEB" Description | head -n1)" = "$WANT_DESCRIPTION"
+  check ".deb description is Cargo.toml's" test "$(dpkg-deb -f "$DEB" Description | sed -n 1p)" = "$WANT_DESCRIPTION"
   check ".deb depends on libc6 (>= $GLIBC_MAX) at most" deb_depends_at_most "$GLIBC_MAX"
   check ".deb has no maintainer scripts (control and md5sums only)" \
     test "$(dpkg-deb --ctrl-tarfile "$DEB" | tar -t | sed 's|^\./||' | grep -v '^$' | LC_ALL=C sort | tr '\n' ' ')" = "control md5sums "
@@ -375,8 +375,8 @@ nothing_named_runbook_in() { ! find "$1" -path '*runbook*' | grep .; }
 bullseye() {
   bullseye_root
   local host_glibc old_glibc
-  old_glibc=$(in_chroot ldd --version | head -n1 | grep -oE '[0-9]+\.[0-9]+$')
-  host_glibc=$(ldd --version | head -n1 | grep -oE '[0-9]+\.[0-9]+$')
+  old_glibc=$(in_chroot ldd --version | sed -n 1p | grep -oE '[0-9]+\.[0-9]+$')
+  host_glibc=$(ldd --version | sed -n 1p | grep -oE '[0-9]+\.[0-9]+$')
   check "the bullseye root's glibc ($old_glibc) is older than the build machine's ($host_glibc)" \
     version_lt "$old_glibc" "$host_glibc"
   cp "$DEB" "$BULLSEYE/tmp/runbook.deb"
