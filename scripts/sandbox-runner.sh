@@ -3,7 +3,7 @@
 # (SANDBOX_NAME), in the same directory, since the repo is mounted at the same
 # path. Variables the tests read are passed by an explicit list; without that,
 # CI=true would never reach them and a missing sandbox would look like a skip.
-#   SANDBOX_NAME=runbook-agent-1 CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUNNER=$PWD/scripts/sandbox-runner.sh cargo test --test sandbox
+#   SANDBOX_NAME=runbook-agent-1 CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUNNER=$PWD/scripts/sandbox-runner.sh cargo test --test it -- sandbox::
 set -euo pipefail
 name="${SANDBOX_NAME:?SANDBOX_NAME must name a running sandbox (scripts/sandbox.sh up NAME)}"
 pass=()

@@ -9,6 +9,7 @@
 #   scripts/sandbox.sh down NAME        remove it and the Agent containers it started
 #   scripts/sandbox.sh runner [NAME]    print the cargo target runner (scripts/sandbox-runner.sh) and its use
 #   scripts/sandbox.sh deps             install docker.io, debootstrap, busybox-static; start dockerd
+#   scripts/sandbox.sh mirror           print the Debian mirror apt uses here (for other debootstraps)
 #
 # Everything generated lives under the ignored .build/ folder.
 set -euo pipefail
@@ -221,5 +222,6 @@ case "${1:-}" in
   up) shift; cmd_up "$@" ;;
   down) shift; cmd_down "$@" ;;
   runner) shift; cmd_runner "$@" ;;
-  *) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+  mirror) debian_mirror ;;
+  *) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac

@@ -2,11 +2,18 @@
 # The whole test suite, on a fresh Debian machine as root or a developer's:
 # installs what the tests need (Docker, debootstrap, busybox-static, a moto
 # venv), starts the services, builds the Agent-host sandbox (a container with
-# systemd as PID 1), checks format and lints, and runs every test binary
-# inside the sandbox through cargo's target runner.
+# systemd as PID 1), checks format and lints, and runs the test binaries
+# (the unit tests and tests/it, the one integration-test binary) inside the
+# sandbox through cargo's target runner. The full run then builds the release
+# and checks it (scripts/release-check.sh: the glibc-2.17 binary, the
+# .deb/.rpm/.tar.gz, a bullseye root, a fresh Agent-host sandbox).
 #
-#   scripts/test.sh [extra cargo test args]      e.g. scripts/test.sh --test fs
-#                                                (a subset skips fmt and clippy)
+#   scripts/test.sh                   everything, with fmt, clippy and the release
+#   scripts/test.sh FILTER...         tests of tests/it whose path contains a
+#                                     FILTER, e.g. `scripts/test.sh fs:: aws::`
+#   scripts/test.sh --CARGO-ARGS...   the arguments as they are for cargo test,
+#                                     e.g. `scripts/test.sh --lib`
+#                                     (a subset skips fmt, clippy and the release)
 #
 # CI=true is the default here: a test that cannot find its service fails
 # instead of skipping.
@@ -65,4 +72,19 @@ export SANDBOX_NAME="$name"
 step "tests (inside the sandbox)"
 
 export CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUNNER="$ROOT/scripts/sandbox-runner.sh"
-cargo test --locked --no-fail-fast "$@"
+if [ $# -gt 0 ] && [ "${1#-}" = "$1" ]; then
+  # Test filters: the integration tests are one binary, a module per area.
+  cargo test --locked --no-fail-fast --test it -- "$@"
+else
+  cargo test --locked --no-fail-fast "$@"
+fi
+unset CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUNNER
+
+if [ $# -eq 0 ]; then
+  step "release: portable binary and packages (scripts/release-check.sh)"
+  # Its own fresh sandbox: free the Agent's fixed container names first. It
+  # inherits fd 9, so it shares the sandbox lock held here.
+  [ "${SANDBOX_KEEP:-}" != 1 ] || echo "SANDBOX_KEEP=1: $name goes down all the same; the release check needs the Agent's container names"
+  scripts/sandbox.sh down "$name" >/dev/null
+  scripts/release-check.sh
+fi

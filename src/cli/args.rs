@@ -135,6 +135,15 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+    /// Write the manual pages generated from these definitions (for packaging)
+    #[command(
+        hide = true,
+        after_help = "Examples:\n  runbook man | man -l -\n  runbook man target/man      (runbook.1 and runbook-<command>.1 for each command)"
+    )]
+    Man {
+        /// Folder to write the pages into; without it, runbook.1 goes to stdout
+        dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Args, Debug)]

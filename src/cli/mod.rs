@@ -14,18 +14,21 @@ mod args;
 mod check;
 mod doc;
 mod eject;
+mod elf;
 mod error;
 mod eval;
 mod list;
+mod man;
 mod options;
 mod repl;
 mod run;
 mod show;
 mod signal;
+mod version;
 
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser};
+use clap::{CommandFactory, FromArgMatches};
 
 pub use args::{Cli, Command, EXIT_CODES};
 pub use doc::{FnDoc, collect as collect_docs, markdown as docs_markdown};
@@ -35,7 +38,13 @@ use crate::host::Cancel;
 use crate::report::Style;
 
 pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    // `--version` also says the commit, build date, target and the glibc this
+    // binary needs (read from its own ELF headers); `-V` stays one line.
+    let parsed = Cli::command()
+        .long_version(version::long_version())
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
@@ -98,5 +107,6 @@ fn dispatch(cli: Cli) -> Result<u8, CliError> {
             );
             Ok(EXIT_OK)
         }
+        Command::Man { dir } => man::man(dir.as_deref()),
     }
 }
