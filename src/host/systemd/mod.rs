@@ -111,6 +111,10 @@ pub fn is_active(ctx: &Ctx, unit: &str) -> HostResult<bool> {
 
 /// The last journal lines of a unit, for error messages; best effort.
 pub fn journal_tail(ctx: &Ctx, unit: &str) -> String {
+    // A process that just died may have output journald has not stored yet;
+    // `--sync` has it write everything logged so far (systemd 235 and later;
+    // older journalctl refuses the flag, which costs nothing).
+    let _ = run(ctx, "journalctl", &["--sync"], Duration::from_secs(5));
     match run(
         ctx,
         "journalctl",

@@ -151,6 +151,25 @@ async fn find_key(
     Ok(keys.into_iter().find(|k| k.id == id))
 }
 
+/// The key to act on, or the outcome when there is nothing to act on: an id
+/// known only after apply (planned in check mode), or a key that is gone (`ok`).
+async fn key_to_change(
+    ctx: &Ctx,
+    clients: &Clients,
+    call: &str,
+    verb: &str,
+    user: &str,
+    id: &Planned<String>,
+) -> HostResult<Result<AccessKeyInfo, Outcome>> {
+    let Planned::Known(id) = id else {
+        let summary = format!("{verb} the new key of user {user}");
+        return deferred_change(ctx.mode, call, summary).map(Err);
+    };
+    Ok(find_key(ctx, clients, user, id)
+        .await?
+        .ok_or_else(|| Outcome::ok(format!("access key {id} of user {user} does not exist"))))
+}
+
 /// Makes the key inactive; `ok` when it already is or no longer exists.
 pub async fn deactivate_access_key(
     ctx: &Ctx,
@@ -158,38 +177,30 @@ pub async fn deactivate_access_key(
     user: &str,
     id: &Planned<String>,
 ) -> HostResult<Outcome> {
-    let Planned::Known(id) = id else {
-        return deferred_change(
-            ctx.mode,
-            "iam::deactivate_access_key",
-            format!("deactivate the new key of user {user}"),
-        );
+    let call = "iam::deactivate_access_key";
+    let key = match key_to_change(ctx, clients, call, "deactivate", user, id).await? {
+        Ok(k) => k,
+        Err(nothing_to_do) => return Ok(nothing_to_do),
     };
-    match find_key(ctx, clients, user, id).await? {
-        None => Ok(Outcome::ok(format!(
-            "access key {id} of user {user} does not exist"
-        ))),
-        Some(k) if k.status == StatusType::Inactive.as_str() => {
-            Ok(Outcome::ok(format!("access key {id} is inactive")))
-        }
-        Some(_) => {
-            if ctx.mode.is_apply() {
-                clients
-                    .iam
-                    .update_access_key()
-                    .user_name(user)
-                    .access_key_id(id)
-                    .status(StatusType::Inactive)
-                    .send()
-                    .await
-                    .map_err(|e| fail(clients, "iam:UpdateAccessKey", e))?;
-            }
-            Ok(Outcome::change(
-                ctx.mode,
-                format!("deactivate access key {id} of user {user}"),
-            ))
-        }
+    let id = &key.id;
+    if key.status == StatusType::Inactive.as_str() {
+        return Ok(Outcome::ok(format!("access key {id} is inactive")));
     }
+    if ctx.mode.is_apply() {
+        clients
+            .iam
+            .update_access_key()
+            .user_name(user)
+            .access_key_id(id)
+            .status(StatusType::Inactive)
+            .send()
+            .await
+            .map_err(|e| fail(clients, "iam:UpdateAccessKey", e))?;
+    }
+    Ok(Outcome::change(
+        ctx.mode,
+        format!("deactivate access key {id} of user {user}"),
+    ))
 }
 
 /// Deletes the key; `ok` when it no longer exists.
@@ -199,18 +210,12 @@ pub async fn delete_access_key(
     user: &str,
     id: &Planned<String>,
 ) -> HostResult<Outcome> {
-    let Planned::Known(id) = id else {
-        return deferred_change(
-            ctx.mode,
-            "iam::delete_access_key",
-            format!("delete the new key of user {user}"),
-        );
+    let call = "iam::delete_access_key";
+    let key = match key_to_change(ctx, clients, call, "delete", user, id).await? {
+        Ok(k) => k,
+        Err(nothing_to_do) => return Ok(nothing_to_do),
     };
-    if find_key(ctx, clients, user, id).await?.is_none() {
-        return Ok(Outcome::ok(format!(
-            "access key {id} of user {user} does not exist"
-        )));
-    }
+    let id = &key.id;
     if ctx.mode.is_apply() {
         match clients
             .iam
