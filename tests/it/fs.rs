@@ -894,15 +894,7 @@ fn stale_temp_files_of_any_file_in_the_folder_go_at_the_next_write() {
 fn a_writer_killed_mid_write_leaves_no_temp_file() {
     let d = tempfile::tempdir().unwrap();
     let f = d.path().join("credentials");
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "helper_process",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env("FS_TEST_HELPER", "hold_temp")
-        .env("FS_TEST_ARG", &f)
+    let mut child = helper("hold_temp", &f)
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
