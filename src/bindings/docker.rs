@@ -50,8 +50,9 @@ pub fn module(env: &Rc<Env>) -> Module {
         &mut m,
         "ps",
         &[
-            "/// Containers, as `docker ps` lists them: `[#{id, name, image, image_id, state, status,",
-            "/// health, ports}]` (the other fields of `docker::container` are empty here).",
+            "/// Containers, as `docker ps` lists them, with the keys of `docker::container`: the list",
+            "/// fills `id, name, image, image_id, state, status, health, ports`; `restart_count` is 0",
+            "/// and `exit_code, started_at, finished_at, error` are `()` (ask `docker::container`).",
             "///",
             "/// opts: `all` (bool) includes stopped ones, like `docker ps -a`.",
         ],
