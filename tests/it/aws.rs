@@ -498,6 +498,7 @@ fn get_value_with_a_profile_from_a_credentials_file_uses_that_key() {
             "alation_auth",
             Some(&dir.path().join("credentials")),
             Some("us-east-1"),
+            false,
         ))
         .unwrap();
     let me = m.run(sts::caller_identity(&who)).unwrap();
@@ -514,6 +515,7 @@ fn get_value_with_a_profile_from_a_credentials_file_uses_that_key() {
             Some(&file),
             Some("us-east-1"),
             Duration::ZERO,
+            false,
         ))
         .unwrap();
     assert_eq!(me, me2);
@@ -637,6 +639,7 @@ fn enforced_authorisation_follows_the_attachment() {
             "alation_auth",
             Some(&dir.path().join("credentials")),
             Some("us-east-1"),
+            false,
         ))
         .unwrap();
     let named = {
@@ -821,6 +824,7 @@ fn an_explicit_profile_wins_over_environment_credentials() {
     let explicit = AwsSettings {
         profile: Some("alation_auth".into()),
         region: None,
+        no_proxy: false,
     };
     let c = m.run(m.aws.clients(&explicit)).unwrap();
     let id = m.run(sts::whoami(&c)).unwrap();
