@@ -176,19 +176,26 @@ pub fn transport_error(action: &str, cause: &Cause, net: &Net) -> HostError {
         ),
         Cause::ProxyDown => (
             ErrorKind::Unavailable,
-            format!("the proxy {proxy_addr} does not answer (connecting to {endpoint}{via})"),
+            format!("the proxy {proxy_addr} does not answer (on the way to {endpoint})"),
             "start the proxy or fix HTTPS_PROXY/HTTP_PROXY; add the endpoint to NO_PROXY, or pass \
              --no-proxy, to connect directly"
                 .into(),
         ),
         Cause::ProxyRefused => (
             ErrorKind::AccessDenied,
-            format!("the proxy {proxy_addr} refused to connect to {endpoint} (CONNECT refused{via})"),
+            format!("the proxy {proxy_addr} refused to connect to {endpoint} (CONNECT refused)"),
             "ask the proxy's administrator to allow this host and port, or add the endpoint to NO_PROXY".into(),
         ),
         Cause::ProxyAuth => (
             ErrorKind::AccessDenied,
-            format!("the proxy {proxy_addr} requires credentials (HTTP 407, connecting to {endpoint}{via})"),
+            if proxy.as_ref().is_some_and(|p| p.credentials) {
+                format!(
+                    "the proxy {proxy_addr} did not accept the credentials of the proxy URL \
+                     (HTTP 407, on the way to {endpoint})"
+                )
+            } else {
+                format!("the proxy {proxy_addr} requires credentials (HTTP 407, on the way to {endpoint})")
+            },
             "put them in the proxy URL: HTTPS_PROXY=http://USER:PASSWORD@HOST:PORT \
              (runbook never prints them)"
                 .into(),
