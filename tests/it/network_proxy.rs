@@ -220,10 +220,19 @@ fn a_proxy_that_is_down_refuses_or_wants_credentials_gets_its_own_error() {
         )
     );
 
-    for url in [
-        "http://127.0.0.1:PORT".to_string(),
-        format!("http://alice:wrong-{PASSWORD}@127.0.0.1:PORT"),
-    ] {
+    // No credentials: 407. Wrong ones: tinyproxy answers 401, which hyper-util
+    // does not tell from a 403.
+    let cases = [
+        (
+            "http://127.0.0.1:PORT".to_string(),
+            "(from HTTPS_PROXY) requires credentials (HTTP 407",
+        ),
+        (
+            format!("http://alice:wrong-{PASSWORD}@127.0.0.1:PORT"),
+            "(from HTTPS_PROXY, with credentials) refused to connect",
+        ),
+    ];
+    for (url, says) in cases {
         let site = Site::new();
         let proxy = site.proxy(|p| ProxyKind::Auth(p, "alice", PASSWORD));
         let url = url.replace("PORT", &proxy.port.to_string());
@@ -235,9 +244,8 @@ fn a_proxy_that_is_down_refuses_or_wants_credentials_gets_its_own_error() {
         assert_eq!(out.code, 1, "{}", out.all());
         assert_contains!(
             out.stderr,
-            &format!("the proxy 127.0.0.1:{} (from HTTPS_PROXY", proxy.port)
+            &format!("the proxy 127.0.0.1:{} {says}", proxy.port)
         );
-        assert_contains!(out.stderr, "(HTTP 407, on the way to https://127.0.0.1:");
         assert_not_contains!(out.all(), PASSWORD);
     }
 }

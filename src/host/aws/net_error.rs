@@ -124,8 +124,8 @@ pub fn transport_error(action: &str, cause: &Cause, net: &Net) -> HostError {
         .unwrap_or_default();
     let proxy_addr = proxy
         .as_ref()
-        .map(|p| p.address.clone())
-        .unwrap_or_default();
+        .map(|p| p.describe())
+        .unwrap_or_else(|| "in use".into());
     let (kind, what, hint): (ErrorKind, String, String) = match cause {
         Cause::Tls(problem) => (
             ErrorKind::Failed,
@@ -183,7 +183,15 @@ pub fn transport_error(action: &str, cause: &Cause, net: &Net) -> HostError {
         ),
         Cause::ProxyRefused => (
             ErrorKind::AccessDenied,
-            format!("the proxy {proxy_addr} refused to connect to {endpoint} (CONNECT refused)"),
+            if proxy.as_ref().is_some_and(|p| p.credentials) {
+                // hyper-util hides the status: 403 and a 401 for wrong credentials look alike.
+                format!(
+                    "the proxy {proxy_addr} refused to connect to {endpoint} (CONNECT refused): it \
+                     refuses this destination, or the credentials in the proxy URL"
+                )
+            } else {
+                format!("the proxy {proxy_addr} refused to connect to {endpoint} (CONNECT refused)")
+            },
             "ask the proxy's administrator to allow this host and port, or add the endpoint to NO_PROXY".into(),
         ),
         Cause::ProxyAuth => (
