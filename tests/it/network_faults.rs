@@ -177,3 +177,78 @@ fn a_truncated_answer_is_an_error_not_a_hang() {
     assert!(start.elapsed() < Duration::from_secs(20));
     assert_contains!(out.stderr, "sts:GetCallerIdentity failed");
 }
+
+/// A loopback port whose accept queue is full: the kernel drops further SYNs,
+/// as a firewall that black-holes the traffic does. Keep the value alive.
+fn black_hole() -> (u16, Vec<std::net::TcpStream>, std::os::fd::OwnedFd) {
+    use std::os::fd::AsRawFd;
+    use std::os::fd::FromRawFd;
+    // SAFETY: plain socket calls on a descriptor this function owns.
+    let fd = unsafe {
+        let fd = nix::libc::socket(nix::libc::AF_INET, nix::libc::SOCK_STREAM, 0);
+        assert!(fd >= 0);
+        std::os::fd::OwnedFd::from_raw_fd(fd)
+    };
+    let mut addr: nix::libc::sockaddr_in = unsafe { std::mem::zeroed() };
+    addr.sin_family = nix::libc::AF_INET as u16;
+    addr.sin_addr.s_addr = u32::from(std::net::Ipv4Addr::LOCALHOST).to_be();
+    let len = std::mem::size_of::<nix::libc::sockaddr_in>() as u32;
+    // SAFETY: addr is a valid sockaddr_in of `len` bytes.
+    unsafe {
+        assert_eq!(
+            nix::libc::bind(
+                fd.as_raw_fd(),
+                (&addr as *const nix::libc::sockaddr_in).cast(),
+                len
+            ),
+            0
+        );
+        assert_eq!(nix::libc::listen(fd.as_raw_fd(), 0), 0);
+        assert_eq!(
+            nix::libc::getsockname(
+                fd.as_raw_fd(),
+                (&mut addr as *mut nix::libc::sockaddr_in).cast(),
+                &mut (len as u32)
+            ),
+            0
+        );
+    }
+    let port = u16::from_be(addr.sin_port);
+    // Fill the queue (backlog 0 holds one); later connects hang.
+    let fill: Vec<_> = (0..3)
+        .filter_map(|_| {
+            std::net::TcpStream::connect_timeout(
+                &format!("127.0.0.1:{port}").parse().unwrap(),
+                Duration::from_millis(300),
+            )
+            .ok()
+        })
+        .collect();
+    (port, fill, fd)
+}
+
+#[test]
+fn a_black_holed_endpoint_fails_within_the_connect_timeout_naming_it() {
+    let (port, _fill, _fd) = black_hole();
+    let url = format!("http://127.0.0.1:{port}");
+    let start = Instant::now();
+    let out = eval(
+        &url,
+        "sts::whoami()",
+        &[
+            ("RUNBOOK_AWS_CONNECT_TIMEOUT", "1s"),
+            ("AWS_MAX_ATTEMPTS", "1"),
+        ],
+    );
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(
+        start.elapsed() < Duration::from_secs(8),
+        "{:?}",
+        start.elapsed()
+    );
+    assert_contains!(
+        out.stderr,
+        &format!("no connection to {url} within the connect timeout (1s)")
+    );
+    assert_contains!(out.stderr, "RUNBOOK_AWS_CONNECT_TIMEOUT");
+}
