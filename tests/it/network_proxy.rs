@@ -19,6 +19,10 @@ struct Site {
 impl Site {
     fn new() -> Site {
         let t = Test::new();
+        t.file(
+            "creds.ini",
+            "[verify]\naws_access_key_id = testing\naws_secret_access_key = testing\n",
+        );
         let ca = Ca::new(t.path());
         let fronts = (0..3)
             .map(|_| net::tls_front(&ca, &net::moto_addr()))
@@ -60,6 +64,8 @@ impl Site {
 
 const ALL_SERVICES: &str = r#"
     let who = sts::whoami();
+    // The verification of a profile from a credentials file has clients of its own.
+    sts::whoami(#{profile: "verify", credentials_file: "creds.ini", region: "us-east-1"});
     iam::user("nobody");
     try { secrets::describe("nothing-here"); } catch {}
     print(aws::settings());
