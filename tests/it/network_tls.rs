@@ -6,10 +6,14 @@
 use crate::common::net::{self, Ca};
 use crate::common::{Output, Test};
 
-/// `runbook eval CODE` against `endpoint` with no CA bundle of the machine's.
+/// A run without the machine's own `AWS_CA_BUNDLE`, if it has one.
+fn clean() -> Test {
+    Test::new().env_remove("AWS_CA_BUNDLE")
+}
+
+/// `runbook eval CODE` against `endpoint`.
 fn eval(t: Test, endpoint: &str, code: &str) -> Output {
     t.env("AWS_ENDPOINT_URL", endpoint)
-        .env_remove("AWS_CA_BUNDLE")
         .args(["eval", code])
         .run()
 }
@@ -17,7 +21,7 @@ fn eval(t: Test, endpoint: &str, code: &str) -> Output {
 #[test]
 fn a_tls_endpoint_with_an_unknown_ca_is_refused_as_a_certificate_problem() {
     let Some(_m) = net::fresh() else { return };
-    let t = Test::new();
+    let t = clean();
     let ca = Ca::new(t.path());
     let tls = net::tls_front(&ca, &net::moto_addr());
     let url = format!("https://127.0.0.1:{}", tls.port);
@@ -36,7 +40,7 @@ fn a_tls_endpoint_with_an_unknown_ca_is_refused_as_a_certificate_problem() {
 #[test]
 fn aws_ca_bundle_makes_the_tls_endpoint_trusted() {
     let Some(_m) = net::fresh() else { return };
-    let t = Test::new();
+    let t = clean();
     let ca = Ca::new(t.path());
     let tls = net::tls_front(&ca, &net::moto_addr());
     let url = format!("https://127.0.0.1:{}", tls.port);
@@ -59,7 +63,7 @@ fn aws_ca_bundle_makes_the_tls_endpoint_trusted() {
 #[test]
 fn a_profile_ca_bundle_works_like_aws_ca_bundle() {
     let Some(_m) = net::fresh() else { return };
-    let t = Test::new();
+    let t = clean();
     let ca = Ca::new(t.path());
     let tls = net::tls_front(&ca, &net::moto_addr());
     let url = format!("https://127.0.0.1:{}", tls.port);
@@ -80,10 +84,10 @@ fn a_profile_ca_bundle_works_like_aws_ca_bundle() {
 #[test]
 fn a_missing_or_bad_ca_bundle_names_the_file_and_the_setting() {
     let Some(_m) = net::fresh() else { return };
-    let t = Test::new();
+    let t = clean();
     let missing = t.path().join("nope.pem");
     let out = eval(
-        Test::new().env("AWS_CA_BUNDLE", &missing),
+        clean().env("AWS_CA_BUNDLE", &missing),
         "https://127.0.0.1:1",
         "sts::whoami()",
     );
@@ -101,7 +105,7 @@ fn a_missing_or_bad_ca_bundle_names_the_file_and_the_setting() {
         &format!("[default]\nca_bundle = {}\n", junk.display()),
     );
     let out = eval(
-        Test::new().env("AWS_CONFIG_FILE", &config),
+        clean().env("AWS_CONFIG_FILE", &config),
         "https://127.0.0.1:1",
         "sts::whoami()",
     );
