@@ -21,6 +21,7 @@ mod eject;
 mod fs;
 mod ini;
 mod lock_and_signals;
+mod network_doctor;
 mod network_faults;
 mod network_proxy;
 mod network_tls;

@@ -252,3 +252,38 @@ fn a_black_holed_endpoint_fails_within_the_connect_timeout_naming_it() {
     );
     assert_contains!(out.stderr, "RUNBOOK_AWS_CONNECT_TIMEOUT");
 }
+
+#[test]
+fn the_iam_user_playbook_reports_an_orphan_key_and_makes_no_second_one() {
+    let Some(_m) = Moto::fresh() else { return };
+    let fp = FaultProxy::start(&moto_addr());
+    fp.on(Some("CreateAccessKey"), Some(1), Fault::ResetAfter);
+    let t = Test::new();
+    let handover = t.path().join("key.ini");
+    let out = t
+        .env("AWS_ENDPOINT_URL", fp.url())
+        .args([
+            "run",
+            "alation-agent/iam-user",
+            "--set",
+            "user_name=orphan-e2e",
+        ])
+        .arg("--set")
+        .arg(format!("handover_file={}", handover.display()))
+        .run();
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert_eq!(fp.calls("CreateAccessKey"), 1, "{:?}", fp.seen());
+    let ids = key_ids("orphan-e2e");
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    assert_contains!(
+        out.stderr,
+        &format!(
+            "aws iam delete-access-key --user-name orphan-e2e --access-key-id {}",
+            ids[0]
+        )
+    );
+    assert!(
+        !handover.exists(),
+        "a hand-over file without a usable key was written"
+    );
+}

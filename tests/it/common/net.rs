@@ -18,6 +18,12 @@ pub fn fresh() -> Option<Moto> {
     if !gate::require(Service::Sandbox | Service::Moto) {
         return None;
     }
+    require_tools();
+    Moto::fresh()
+}
+
+/// Panics unless openssl, stunnel4 and tinyproxy are on PATH.
+pub fn require_tools() {
     for tool in ["openssl", "stunnel4", "tinyproxy"] {
         let found = Command::new("sh")
             .args(["-c", &format!("command -v {tool}")])
@@ -29,7 +35,6 @@ pub fn fresh() -> Option<Moto> {
             "{tool} is missing from the sandbox: scripts/sandbox.sh installs it (PACKAGES)"
         );
     }
-    Moto::fresh()
 }
 
 /// A loopback port nothing listens on (bound, then closed).
