@@ -36,59 +36,82 @@ pub struct ProxyUse {
 #[derive(Clone, Debug)]
 pub struct Proxies {
     pub mode: ProxyMode,
+    /// The variable and value that name the proxy of https and http URLs.
+    https: Option<(&'static str, String)>,
+    http: Option<(&'static str, String)>,
+    no: String,
 }
 
-const HTTPS_VARS: [&str; 4] = ["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"];
-const HTTP_VARS: [&str; 4] = ["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"];
+/// The first of each pair that is set wins, even when empty (as in
+/// hyper-util and curl); `ALL_PROXY` only when neither is.
+const HTTPS_VARS: [[&str; 2]; 2] = [["HTTPS_PROXY", "https_proxy"], ["ALL_PROXY", "all_proxy"]];
+const HTTP_VARS: [[&str; 2]; 2] = [["HTTP_PROXY", "http_proxy"], ["ALL_PROXY", "all_proxy"]];
 
-fn first_env(names: &[&'static str]) -> Option<(&'static str, String)> {
-    names.iter().find_map(|n| {
-        std::env::var(n)
-            .ok()
-            .filter(|v| !v.trim().is_empty())
-            .map(|v| (*n, v))
+fn first_set(
+    lookup: &dyn Fn(&str) -> Option<String>,
+    groups: &[[&'static str; 2]],
+) -> Option<(&'static str, String)> {
+    groups.iter().find_map(|pair| {
+        pair.iter()
+            .find_map(|n| lookup(n).map(|v| (*n, v)))
+            .filter(|(_, v)| !v.trim().is_empty())
     })
-}
-
-fn no_proxy_env() -> String {
-    first_env(&["NO_PROXY", "no_proxy"])
-        .map(|(_, v)| v)
-        .unwrap_or_default()
 }
 
 impl Proxies {
     /// The proxy settings of the environment; `off` is `--no-proxy`.
     pub fn from_env(off: bool) -> Self {
-        let any = first_env(&HTTPS_VARS).is_some() || first_env(&HTTP_VARS).is_some();
+        Self::from_lookup(off, &|n| std::env::var(n).ok())
+    }
+
+    fn from_lookup(off: bool, lookup: &dyn Fn(&str) -> Option<String>) -> Self {
+        let https = first_set(lookup, &HTTPS_VARS);
+        let http = first_set(lookup, &HTTP_VARS);
+        let no = ["NO_PROXY", "no_proxy"]
+            .iter()
+            .find_map(|n| lookup(n))
+            .unwrap_or_default();
         let mode = if off {
             ProxyMode::Off("--no-proxy")
-        } else if !any {
+        } else if https.is_none() && http.is_none() {
             ProxyMode::None
-        } else if no_proxy_env().split(',').any(|e| e.trim() == "*") {
+        } else if no.split(',').any(|e| e.trim() == "*") {
+            // hyper-util applies `*` to names only; curl and botocore to every host.
             ProxyMode::Off("NO_PROXY=*")
         } else {
             ProxyMode::Env
         };
-        Proxies { mode }
+        Proxies {
+            mode,
+            https,
+            http,
+            no,
+        }
     }
 
     pub fn enabled(&self) -> bool {
         self.mode == ProxyMode::Env
     }
 
-    /// The proxy that a request to `url` goes through, if any.
+    /// The proxy that a request to `url` goes through, if any: hyper-util's
+    /// matcher decides, as it does inside the SDK's connector.
     pub fn for_url(&self, url: &str) -> Option<ProxyUse> {
         if !self.enabled() {
             return None;
         }
         let uri: http::Uri = url.parse().ok()?;
-        let hit = Matcher::from_env().intercept(&uri)?;
-        let vars: &[&'static str] = if uri.scheme_str() == Some("https") {
-            &HTTPS_VARS
+        let (source, value) = if uri.scheme_str() == Some("https") {
+            self.https.as_ref()?
         } else {
-            &HTTP_VARS
+            self.http.as_ref()?
         };
-        let (source, _) = first_env(vars)?;
+        let mut b = Matcher::builder().no(self.no.clone());
+        b = if uri.scheme_str() == Some("https") {
+            b.https(value.clone())
+        } else {
+            b.http(value.clone())
+        };
+        let hit = b.build().intercept(&uri)?;
         let p = hit.uri();
         let port = p.port_u16().unwrap_or(match p.scheme_str() {
             Some("https") => 443,
@@ -182,6 +205,71 @@ pub fn mask_url_credentials(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn proxies(vars: &[(&str, &str)]) -> Proxies {
+        let vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Proxies::from_lookup(false, &move |n| {
+            vars.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone())
+        })
+    }
+
+    fn via(p: &Proxies, url: &str) -> Option<String> {
+        p.for_url(url).map(|u| u.describe())
+    }
+
+    #[test]
+    fn no_proxy_takes_hosts_suffixes_ips_and_cidrs() {
+        let p = proxies(&[
+            ("HTTPS_PROXY", "http://u:pw123@proxy.corp:3128"),
+            (
+                "NO_PROXY",
+                "sts.amazonaws.com, .internal,example.org,10.1.2.3,192.168.0.0/16",
+            ),
+        ]);
+        assert_eq!(
+            via(&p, "https://iam.amazonaws.com").as_deref(),
+            Some("proxy.corp:3128 (from HTTPS_PROXY, with credentials)")
+        );
+        for direct in [
+            "https://sts.amazonaws.com",
+            "https://secretsmanager.eu.internal",
+            "https://example.org",
+            "https://a.example.org",
+            "https://10.1.2.3:8443",
+            "https://192.168.7.9",
+        ] {
+            assert_eq!(via(&p, direct), None, "{direct}");
+        }
+        assert!(via(&p, "https://notexample.org").is_some());
+        assert!(via(&p, "https://10.1.2.4").is_some());
+        // An http endpoint needs HTTP_PROXY.
+        assert_eq!(via(&p, "http://moto:5000"), None);
+    }
+
+    #[test]
+    fn variables_are_read_as_curl_reads_them() {
+        let p = proxies(&[
+            ("https_proxy", "http://low:1"),
+            ("ALL_PROXY", "http://all:2"),
+        ]);
+        assert_eq!(
+            via(&p, "https://h").as_deref(),
+            Some("low:1 (from https_proxy)")
+        );
+        assert_eq!(
+            via(&p, "http://h").as_deref(),
+            Some("all:2 (from ALL_PROXY)")
+        );
+        let p = proxies(&[("HTTPS_PROXY", "http://p:3"), ("NO_PROXY", "*")]);
+        assert_eq!(p.mode, ProxyMode::Off("NO_PROXY=*"));
+        assert_eq!(via(&p, "https://127.0.0.1"), None);
+        assert_eq!(proxies(&[]).mode, ProxyMode::None);
+        let off = Proxies::from_lookup(true, &|_| Some("http://p:1".into()));
+        assert_eq!(off.mode, ProxyMode::Off("--no-proxy"));
+    }
 
     #[test]
     fn userinfo_is_found_and_masked() {
