@@ -160,6 +160,7 @@ async fn create_once(
                 e
             });
         }
+        once::settle().await;
         let now = access_keys(ctx, clients, user).await.map_err(|le| {
             HostError::new(
                 e.kind,
@@ -185,7 +186,6 @@ async fn create_once(
             return Err(e);
         }
         n += 1;
-        once::pause(n).await;
     }
 }
 

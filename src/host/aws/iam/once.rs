@@ -43,7 +43,8 @@ pub(super) fn attempts(clients: &Clients) -> u32 {
         .max(1)
 }
 
-/// The pause before attempt `n` (1-based) of a verified retry.
-pub(super) async fn pause(n: u32) {
-    tokio::time::sleep(Duration::from_millis(200 * u64::from(n))).await;
+/// IAM is eventually consistent: what a lost call made may show in a list
+/// only a moment later, so the caller waits this long before looking.
+pub(super) async fn settle() {
+    tokio::time::sleep(Duration::from_secs(1)).await;
 }

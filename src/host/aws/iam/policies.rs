@@ -304,6 +304,7 @@ async fn create_version_once(
                 e
             });
         }
+        once::settle().await;
         for (id, is_default) in version_ids(clients, arn).await? {
             if before.iter().any(|(b, _)| *b == id) {
                 continue;
@@ -327,7 +328,6 @@ async fn create_version_once(
             return Err(e);
         }
         n += 1;
-        once::pause(n).await;
     }
 }
 

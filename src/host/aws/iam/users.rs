@@ -254,6 +254,7 @@ async fn create_user_once(
         if !unsure {
             return Err(e);
         }
+        once::settle().await;
         if let Some(now) = user(clients, name).await? {
             return Ok(Created::Now(now.arn));
         }
@@ -261,6 +262,5 @@ async fn create_user_once(
             return Err(e);
         }
         n += 1;
-        once::pause(n).await;
     }
 }
