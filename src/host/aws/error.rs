@@ -52,7 +52,12 @@ where
         },
     };
     let context = mask_url_credentials(&error_chain(&err));
-    if code.is_none() {
+    let no_credentials = code.is_none()
+        && (context.contains("no credentials")
+            || context.contains("credential provider was not enabled")
+            || context.contains("failed to load credentials"));
+    // A credential provider's own failure is about credentials, not the endpoint.
+    if code.is_none() && !no_credentials {
         let service = action.split(':').next().unwrap_or(action);
         let via_proxy = net.proxy_for(service).is_some();
         let timeout = match &err {
@@ -83,10 +88,6 @@ where
         },
     };
     let e = HostError::new(kind, format!("{action} failed: {detail}"));
-    let no_credentials = code.is_none()
-        && (context.contains("no credentials")
-            || context.contains("credential provider was not enabled")
-            || context.contains("failed to load credentials"));
     if no_credentials {
         return HostError::new(
             ErrorKind::AccessDenied,
