@@ -21,8 +21,9 @@ BUILD="$ROOT/.build"
 FIXTURES="$ROOT/tests/fixtures"
 SUITE=bookworm
 # Packages inside the Agent host: systemd as PID 1 and what the test binaries
-# (dynamically linked against glibc, bookworm like the host) and scripts need.
-PACKAGES=systemd,systemd-sysv,dbus,ca-certificates,gzip,procps,passwd
+# (dynamically linked against glibc, bookworm like the host) and scripts need;
+# tinyproxy, stunnel4 and openssl for the proxy and TLS tests (tests/it/common/net.rs).
+PACKAGES=systemd,systemd-sysv,dbus,ca-certificates,gzip,procps,passwd,tinyproxy,stunnel4,openssl
 # The tag carries a hash of the recipe, so a changed package list rebuilds.
 RECIPE_HASH=$(printf '%s %s' "$SUITE" "$PACKAGES" | sha256sum | cut -c1-10)
 IMAGE="${SANDBOX_IMAGE:-runbook-agent-host:$SUITE-$RECIPE_HASH}"

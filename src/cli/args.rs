@@ -224,4 +224,7 @@ pub struct SessionArgs {
     /// AWS region for IAM and STS calls (default: AWS_REGION, then the profile's region)
     #[arg(long, value_name = "REGION")]
     pub aws_region: Option<String>,
+    /// Connect to AWS directly, ignoring HTTPS_PROXY/HTTP_PROXY
+    #[arg(long)]
+    pub no_proxy: bool,
 }

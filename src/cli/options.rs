@@ -44,6 +44,7 @@ pub fn options(args: &SessionArgs) -> Options {
         yes: args.yes,
         interactive: prompt::interactive(),
         aws_profile: args.aws_profile.clone(),
+        no_proxy: args.no_proxy,
         aws_region: args.aws_region.clone(),
     }
 }

@@ -37,6 +37,8 @@ pub struct Options {
     pub interactive: bool,
     /// `--aws-profile`/`--aws-region`: the identity for IAM and STS.
     pub aws_profile: Option<String>,
+    /// `--no-proxy`: AWS calls connect directly.
+    pub no_proxy: bool,
     pub aws_region: Option<String>,
 }
 
@@ -54,6 +56,7 @@ impl Options {
             yes: false,
             interactive: false,
             aws_profile: None,
+            no_proxy: false,
             aws_region: None,
         }
     }
@@ -105,6 +108,10 @@ impl Session {
         printer: Box<dyn Printer>,
     ) -> Self {
         let redactor = Rc::new(Redactor::new());
+        // A proxy's password must not show up even where an error quotes a URL.
+        for secret in crate::host::aws::proxy::credentials_in_env() {
+            redactor.register(&secret);
+        }
         let reporter = Rc::new(Reporter::new(
             printer,
             redactor.clone(),
@@ -126,6 +133,7 @@ impl Session {
         env.set_aws(AwsSettings {
             profile: options.aws_profile.clone(),
             region: options.aws_region.clone(),
+            no_proxy: options.no_proxy,
         });
         let mut dirs = options.lib_dirs.clone();
         dirs.extend(script_dir);

@@ -135,6 +135,7 @@ const ALL_CHECKS: &[&str] = &[
     "credentials file group",
     "credentials file owner",
     "profile [alation_auth]",
+    "AWS reachable",
     "IAM policy",
     "IAM policy document",
     "IAM user",
@@ -399,7 +400,8 @@ fn doctor_on_a_bare_host_completes_the_table_and_changes_nothing() {
             "Agent version",
             "unit hydra active",
             "add-on version",
-            "group alationdocker"
+            "group alationdocker",
+            "AWS reachable"
         ],
         "{}",
         run.stdout
@@ -421,7 +423,7 @@ fn doctor_on_a_bare_host_completes_the_table_and_changes_nothing() {
         "{}",
         run.stdout
     );
-    assert_eq!(recap["checks_failed"], (ALL_CHECKS.len() - 4) as u64);
-    assert_eq!(recap["checks_passed"], 4);
+    assert_eq!(recap["checks_failed"], (ALL_CHECKS.len() - 5) as u64);
+    assert_eq!(recap["checks_passed"], 5);
     assert_eq!(world(), before, "doctor changed something");
 }

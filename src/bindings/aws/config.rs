@@ -6,8 +6,9 @@ use rhai::{Dynamic, FuncRegistration, Map, Module};
 
 use super::clients;
 use crate::bindings::Env;
-use crate::bindings::convert::{RhaiResult, check_opts, opt_str};
+use crate::bindings::convert::{RhaiResult, check_opts, host_error, opt_str, to_map};
 use crate::host::aws::AwsSettings;
+use crate::host::aws::net::Net;
 
 pub fn module(env: &Rc<Env>) -> Module {
     let mut m = Module::new();
@@ -34,6 +35,7 @@ pub fn module(env: &Rc<Env>) -> Module {
             e.set_aws(AwsSettings {
                 profile: pick("profile", current.profile)?,
                 region: pick("region", current.region)?,
+                no_proxy: current.no_proxy,
             });
             Ok(())
         });
@@ -57,17 +59,46 @@ pub fn module(env: &Rc<Env>) -> Module {
     let e = env.clone();
     FuncRegistration::new("settings")
         .with_comments([
-            "/// The profile and region set by `--aws-profile`/`--aws-region` or `aws::configure`;",
-            "/// `()` where the standard chain decides.",
+            "/// The AWS settings in use: `profile` and `region` as set by `--aws-profile`/`--aws-region`",
+            "/// or `aws::configure` (`()` where the standard chain decides), `no_proxy` (`--no-proxy`),",
+            "/// and the network: `endpoints` (per service), `proxy` (per service `host:port (from VAR)`,",
+            "/// never its credentials; `()` for a direct connection), `proxy_mode`, `ca_bundle`",
+            "/// (`AWS_CA_BUNDLE` or the profile's `ca_bundle`, `()` for the system's roots),",
+            "/// `connect_timeout`, `read_timeout`, `max_attempts`, `retry_mode`. When the settings",
+            "/// cannot be used (no region, a missing profile), `problem` says why.",
         ])
         .with_params_info(["Map"])
-        .set_into_module(&mut m, move || -> Map {
-            let s = e.aws.borrow();
+        .set_into_module(&mut m, move || -> RhaiResult<Map> {
+            let s = e.aws.borrow().clone();
             let opt = |o: &Option<String>| o.clone().map(Dynamic::from).unwrap_or(Dynamic::UNIT);
             let mut map = Map::new();
             map.insert("profile".into(), opt(&s.profile));
             map.insert("region".into(), opt(&s.region));
-            map
+            map.insert("no_proxy".into(), s.no_proxy.into());
+            let (net, retry, problem) = match e.block_on(e.aws_clients.clients(&s)) {
+                Ok(c) => {
+                    let retry = c.config.retry_config().map(|r| {
+                        (r.max_attempts() as i64, format!("{:?}", r.mode()).to_lowercase())
+                    });
+                    (c.net.clone(), retry, None)
+                }
+                Err(err) => {
+                    let net = e
+                        .block_on(Net::load(s.profile.as_deref(), s.no_proxy))
+                        .map_err(host_error)?;
+                    (net, None, Some(err.message))
+                }
+            };
+            for (k, v) in to_map(&net.summary())? {
+                map.insert(k, v);
+            }
+            let (attempts, mode) = retry.unwrap_or((3, "standard".into()));
+            map.insert("max_attempts".into(), attempts.into());
+            map.insert("retry_mode".into(), mode.into());
+            if let Some(p) = problem {
+                map.insert("problem".into(), p.into());
+            }
+            Ok(map)
         });
     m
 }

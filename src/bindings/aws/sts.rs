@@ -44,6 +44,7 @@ pub fn module(env: &Rc<Env>) -> Module {
                     o.credentials_file.as_deref(),
                     o.region.as_deref(),
                     o.wait.unwrap_or(secrets::DEFAULT_PROPAGATION_WAIT),
+                    e.aws.borrow().no_proxy,
                 ))
                 .map_err(host_error)?;
             Ok(to_map(&id)?.into())

@@ -11,11 +11,12 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use aws_config::profile::ProfileFileCredentialsProvider;
-use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_config::{BehaviorVersion, ConfigLoader, Region, SdkConfig};
 use aws_runtime::env_config::file::{EnvConfigFileKind, EnvConfigFiles};
 use aws_types::os_shim_internal::{Env, Fs};
 
 use super::error::REGION_HINT;
+use super::net::Net;
 use super::sts::Identity;
 use crate::host::{HostError, HostResult};
 
@@ -25,6 +26,8 @@ use crate::host::{HostError, HostResult};
 pub struct AwsSettings {
     pub profile: Option<String>,
     pub region: Option<String>,
+    /// `--no-proxy`: connect directly whatever the proxy variables say.
+    pub no_proxy: bool,
 }
 
 /// The clients of one (profile, region), and the identity once asked for.
@@ -33,13 +36,18 @@ pub struct Clients {
     pub iam: aws_sdk_iam::Client,
     pub sts: aws_sdk_sts::Client,
     pub secrets: aws_sdk_secretsmanager::Client,
+    /// Timeouts, CA bundle, proxy and endpoints these clients use.
+    pub net: Net,
     /// From STS, asked once: ARNs are built from its partition and account.
     pub(super) identity: RefCell<Option<Identity>>,
 }
 
 impl Clients {
-    fn new(config: SdkConfig) -> Self {
+    fn new(config: SdkConfig, mut net: Net) -> Self {
+        net.endpoint_url = config.endpoint_url().map(str::to_string);
+        net.region = config.region().map(|r| r.to_string());
         Clients {
+            net,
             iam: aws_sdk_iam::Client::new(&config),
             sts: aws_sdk_sts::Client::new(&config),
             secrets: aws_sdk_secretsmanager::Client::new(&config),
@@ -72,7 +80,8 @@ impl Aws {
         }
         // No borrow is held across the await.
         check_profile(settings.profile.as_deref()).await?;
-        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        let net = Net::load(settings.profile.as_deref(), settings.no_proxy).await?;
+        let mut loader = with_net(aws_config::defaults(BehaviorVersion::latest()), &net)?;
         if let Some(p) = &settings.profile {
             // An explicitly chosen profile must win over credentials in the
             // environment (the default chain would prefer those), as it does
@@ -89,7 +98,7 @@ impl Aws {
         }
         let config = loader.load().await;
         require_region(&config)?;
-        let c = Rc::new(Clients::new(config));
+        let c = Rc::new(Clients::new(config, net));
         self.clients
             .borrow_mut()
             .insert(settings.clone(), c.clone());
@@ -131,6 +140,13 @@ async fn check_profile(explicit: Option<&str>) -> HostResult<()> {
     Ok(())
 }
 
+/// The loader with runbook's HTTP client (CA bundle, proxy) and timeouts.
+fn with_net(loader: ConfigLoader, net: &Net) -> HostResult<ConfigLoader> {
+    Ok(loader
+        .http_client(net.http_client()?)
+        .timeout_config(net.timeouts()))
+}
+
 /// Without a region every call fails with `MissingSigningRegion`: say so first.
 fn require_region(config: &SdkConfig) -> HostResult<()> {
     if config.region().is_none() {
@@ -149,6 +165,7 @@ pub async fn verification_clients(
     profile: &str,
     credentials_file: Option<&Path>,
     region: Option<&str>,
+    no_proxy: bool,
 ) -> HostResult<Clients> {
     let file: PathBuf = match credentials_file {
         Some(f) => f.to_path_buf(),
@@ -167,13 +184,16 @@ pub async fn verification_clients(
         .profile_files(files)
         .profile_name(profile)
         .build();
-    let mut loader = aws_config::defaults(BehaviorVersion::latest()).credentials_provider(provider);
+    // The CA bundle is the session's (AWS_CA_BUNDLE, the selected profile's).
+    let net = Net::load(None, no_proxy).await?;
+    let mut loader = with_net(aws_config::defaults(BehaviorVersion::latest()), &net)?
+        .credentials_provider(provider);
     if let Some(r) = region {
         loader = loader.region(Region::new(r.to_string()));
     }
     let config = loader.load().await;
     require_region(&config)?;
-    Ok(Clients::new(config))
+    Ok(Clients::new(config, net))
 }
 
 fn default_credentials_file() -> HostResult<PathBuf> {

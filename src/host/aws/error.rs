@@ -8,6 +8,9 @@
 use aws_sdk_iam::config::http::HttpResponse;
 use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
 
+use super::net::Net;
+use super::net_error::{cause, transport_error};
+use super::proxy::mask_url_credentials;
 use crate::host::{ErrorKind, HostError};
 
 /// Where the SDK looks for credentials, for the "no credentials" message.
@@ -17,10 +20,11 @@ const CREDENTIAL_SOURCES: &str = "looked for credentials in: the environment (AW
      ECS and EC2 instance metadata";
 
 /// Maps an error of `action` (such as `iam:CreatePolicy`), made as `identity`
-/// when known, to a host error.
+/// when known through `net`, to a host error.
 pub fn sdk_error<E>(
     action: &str,
     identity: Option<&str>,
+    net: &Net,
     err: SdkError<E, HttpResponse>,
 ) -> HostError
 where
@@ -47,7 +51,30 @@ where
             _ => ErrorKind::Failed,
         },
     };
-    let context = error_chain(&err);
+    let context = mask_url_credentials(&error_chain(&err));
+    let no_credentials = code.is_none()
+        && (context.contains("no credentials")
+            || context.contains("credential provider was not enabled")
+            || context.contains("failed to load credentials"));
+    // A credential provider's own failure is about credentials, not the endpoint.
+    if code.is_none() && !no_credentials {
+        let service = action.split(':').next().unwrap_or(action);
+        let via_proxy = net.proxy_for(service).is_some();
+        let timeout = match &err {
+            SdkError::TimeoutError(_) => true,
+            SdkError::DispatchFailure(d) => d.is_timeout(),
+            _ => false,
+        };
+        let found = match &raw {
+            // An HTTP proxy in front of a plain-http endpoint answers itself.
+            Some((407, _)) => Some(super::net_error::Cause::ProxyAuth),
+            Some(_) => None,
+            None => cause(&context, timeout, via_proxy),
+        };
+        if let Some(c) = found {
+            return transport_error(action, &c, net);
+        }
+    }
     let detail = match (&code, &message) {
         (Some(c), Some(m)) => format!("{m} ({c})"),
         (Some(c), None) => c.clone(),
@@ -61,10 +88,6 @@ where
         },
     };
     let e = HostError::new(kind, format!("{action} failed: {detail}"));
-    let no_credentials = code.is_none()
-        && (context.contains("no credentials")
-            || context.contains("credential provider was not enabled")
-            || context.contains("failed to load credentials"));
     if no_credentials {
         return HostError::new(
             ErrorKind::AccessDenied,
@@ -90,9 +113,11 @@ where
                  (check with `aws sts get-caller-identity`)"
             ),
         }),
-        ErrorKind::Unavailable => {
-            e.with_hint("AWS did not answer in time after retries; try again later")
-        }
+        ErrorKind::Unavailable if raw.is_some() || code.is_some() => e.with_hint(
+            "AWS answered with a temporary error after every retry (AWS_MAX_ATTEMPTS, \
+             AWS_RETRY_MODE); try again later",
+        ),
+        ErrorKind::Unavailable => e.with_hint("AWS could not be reached; try again later"),
         _ => e,
     }
 }
@@ -205,6 +230,17 @@ mod tests {
         assert_eq!(xml_tag(body, "Nope"), None);
     }
 
+    fn test_net() -> Net {
+        Net {
+            connect_timeout: std::time::Duration::from_secs(1),
+            read_timeout: std::time::Duration::from_secs(1),
+            ca_bundle: None,
+            proxies: super::super::proxy::Proxies::from_env(true),
+            endpoint_url: None,
+            region: None,
+        }
+    }
+
     fn service_error(
         status: u16,
         body: &str,
@@ -227,9 +263,11 @@ mod tests {
         // moto's auth errors to a JSON-protocol service: XML without a parsed code.
         let xml = "<?xml version=\"1.0\"?><ErrorResponse><Errors><Error><Code>InvalidClientTokenId</Code>\
                    <Message>The security token included in the request is invalid.</Message></Error></Errors></ErrorResponse>";
+        let net = test_net();
         let e = sdk_error(
             "secretsmanager:GetSecretValue",
             Some("profile p"),
+            &net,
             service_error(403, xml),
         );
         assert_eq!(e.kind, ErrorKind::AccessDenied);
@@ -248,6 +286,7 @@ mod tests {
         let e = sdk_error(
             "secretsmanager:GetSecretValue",
             None,
+            &net,
             service_error(403, "<html>Forbidden</html>"),
         );
         assert_eq!(e.kind, ErrorKind::AccessDenied);
@@ -256,7 +295,7 @@ mod tests {
             "{}",
             e.message
         );
-        let e = sdk_error("iam:GetUser", None, service_error(503, ""));
+        let e = sdk_error("iam:GetUser", None, &net, service_error(503, ""));
         assert_eq!(e.kind, ErrorKind::Unavailable);
         assert!(e.message.ends_with("HTTP 503"), "{}", e.message);
     }

@@ -6,7 +6,10 @@
 pub mod config;
 pub mod error;
 pub mod iam;
+pub mod net;
+pub mod net_error;
 pub mod policy;
+pub mod proxy;
 pub mod secrets;
 pub mod sts;
 

@@ -82,6 +82,7 @@ async fn clients_for(
             &profile,
             opts.credentials_file.as_deref(),
             region.as_deref(),
+            settings.no_proxy,
         )
         .await?;
         let label = match &opts.credentials_file {
@@ -134,6 +135,7 @@ pub async fn get_value(
                     sdk_error(
                         "secretsmanager:GetSecretValue",
                         who.identity().as_deref(),
+                        &who.clients().net,
                         e,
                     )
                 })
@@ -194,6 +196,7 @@ pub async fn describe(
             let e = sdk_error(
                 "secretsmanager:DescribeSecret",
                 who.identity().as_deref(),
+                &who.clients().net,
                 e,
             );
             return if e.kind == crate::host::ErrorKind::NotFound {

@@ -37,7 +37,7 @@ pub async fn caller_identity(clients: &Clients) -> HostResult<Identity> {
         .get_caller_identity()
         .send()
         .await
-        .map_err(|e| sdk_error("sts:GetCallerIdentity", None, e))?;
+        .map_err(|e| sdk_error("sts:GetCallerIdentity", None, &clients.net, e))?;
     let arn = out.arn().unwrap_or_default().to_string();
     let partition = arn.split(':').nth(1).unwrap_or("aws").to_string();
     Ok(Identity {
@@ -92,8 +92,10 @@ pub async fn whoami_as(
     credentials_file: Option<&std::path::Path>,
     region: Option<&str>,
     wait: Duration,
+    no_proxy: bool,
 ) -> HostResult<Identity> {
-    let clients = super::config::verification_clients(profile, credentials_file, region).await?;
+    let clients =
+        super::config::verification_clients(profile, credentials_file, region, no_proxy).await?;
     retry_while_denied(ctx, "waiting for IAM to accept the new key", wait, || {
         caller_identity(&clients)
     })

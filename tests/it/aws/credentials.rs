@@ -66,6 +66,7 @@ fn get_value_with_a_profile_from_a_credentials_file_uses_that_key() {
             "alation_auth",
             Some(&dir.path().join("credentials")),
             Some("us-east-1"),
+            false,
         ))
         .unwrap();
     let me = m.run(sts::caller_identity(&who)).unwrap();
@@ -82,6 +83,7 @@ fn get_value_with_a_profile_from_a_credentials_file_uses_that_key() {
             Some(&file),
             Some("us-east-1"),
             Duration::ZERO,
+            false,
         ))
         .unwrap();
     assert_eq!(me, me2);
@@ -205,6 +207,7 @@ fn enforced_authorisation_follows_the_attachment() {
             "alation_auth",
             Some(&dir.path().join("credentials")),
             Some("us-east-1"),
+            false,
         ))
         .unwrap();
     let named = {

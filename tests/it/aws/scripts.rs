@@ -143,6 +143,7 @@ fn an_explicit_profile_wins_over_environment_credentials() {
     let explicit = AwsSettings {
         profile: Some("alation_auth".into()),
         region: None,
+        no_proxy: false,
     };
     let c = m.run(m.aws.clients(&explicit)).unwrap();
     let id = m.run(sts::whoami(&c)).unwrap();

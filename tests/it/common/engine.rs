@@ -50,6 +50,7 @@ impl Engine {
             yes: false,
             interactive: false,
             aws_profile: None,
+            no_proxy: false,
             aws_region: None,
         };
         let session = Session::with_printer(

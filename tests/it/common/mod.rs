@@ -8,6 +8,9 @@
 //! - [`engine`]: an in-process session, built the way `runbook` builds its own;
 //! - [`runner`]: the real binary in a temp folder with a clean environment;
 //! - [`archive`]: the stand-in add-on archives, and gzip both ways;
+//! - [`faults`]: a fault-injecting HTTP proxy between runbook and moto;
+//! - [`net`]: openssl, stunnel4 and tinyproxy on loopback for the proxy and
+//!   TLS tests;
 //! - [`child`]: this test binary run again, for what must not change the
 //!   process the tests share;
 //! - `assert_contains!` and `assert_not_contains!` ([`assert`]): on failure
@@ -24,8 +27,10 @@ pub mod agent;
 pub mod archive;
 pub mod child;
 pub mod engine;
+pub mod faults;
 pub mod gate;
 pub mod moto;
+pub mod net;
 pub mod runner;
 
 pub use runner::{Output, Test};

@@ -4,7 +4,9 @@ use aws_sdk_iam::primitives::DateTime;
 use aws_sdk_iam::types::StatusType;
 use serde::Serialize;
 
-use super::{Clients, ROTATE_ADVICE, fail, is_not_found, timestamp};
+use aws_sdk_iam::operation::create_access_key::CreateAccessKeyOutput;
+
+use super::{Clients, ROTATE_ADVICE, fail, is_not_found, once, timestamp};
 use crate::host::{Ctx, ErrorKind, HostError, HostResult, Outcome, Planned, deferred_change};
 use crate::secret::Secret;
 
@@ -109,20 +111,7 @@ pub async fn create_access_key(
     if keys.len() >= 2 {
         return Err(two_keys(user, &keys));
     }
-    let out = clients
-        .iam
-        .create_access_key()
-        .user_name(user)
-        .send()
-        .await
-        .map_err(|e| {
-            let e = fail(clients, "iam:CreateAccessKey", e);
-            if e.kind == ErrorKind::LimitExceeded {
-                e.with_hint(ROTATE_ADVICE)
-            } else {
-                e
-            }
-        })?;
+    let out = create_once(ctx, clients, user, &keys).await?;
     let key = out
         .access_key
         .ok_or_else(|| HostError::failed("CreateAccessKey returned no key"))?;
@@ -134,6 +123,92 @@ pub async fn create_access_key(
         id: Planned::Known(id),
         secret: Some(secret),
     })
+}
+
+/// `CreateAccessKey` without blind retries (see `once.rs`): after a failure
+/// whose outcome is unknown, the user's keys are listed again; a key that
+/// was not there before is an orphan, reported by id with the command that
+/// deletes it, since its secret was lost with the answer. Only when no key
+/// appeared is the call made again.
+async fn create_once(
+    ctx: &Ctx,
+    clients: &Clients,
+    user: &str,
+    before: &[AccessKeyInfo],
+) -> HostResult<CreateAccessKeyOutput> {
+    let max = once::attempts(clients);
+    let mut n = 1;
+    loop {
+        let res = clients
+            .iam
+            .create_access_key()
+            .user_name(user)
+            .customize()
+            .config_override(once::no_retry())
+            .send()
+            .await;
+        let err = match res {
+            Ok(out) => return Ok(out),
+            Err(e) => e,
+        };
+        let unsure = once::ambiguous(&err);
+        let e = fail(clients, "iam:CreateAccessKey", err);
+        if !unsure {
+            return Err(if e.kind == ErrorKind::LimitExceeded {
+                e.with_hint(ROTATE_ADVICE)
+            } else {
+                e
+            });
+        }
+        once::settle().await;
+        let now = access_keys(ctx, clients, user).await.map_err(|le| {
+            HostError::new(
+                e.kind,
+                format!(
+                    "{}; whether IAM created a key is unknown: listing the keys of user {user} \
+                     failed too ({})",
+                    e.message, le.message
+                ),
+            )
+            .with_hint(format!(
+                "check with `aws iam list-access-keys --user-name {user}` and delete a key \
+                 created now: its secret is lost"
+            ))
+        })?;
+        let orphans: Vec<&AccessKeyInfo> = now
+            .iter()
+            .filter(|k| !before.iter().any(|b| b.id == k.id))
+            .collect();
+        if !orphans.is_empty() {
+            return Err(orphan_error(user, &e, &orphans));
+        }
+        if n >= max {
+            return Err(e);
+        }
+        n += 1;
+    }
+}
+
+fn orphan_error(user: &str, cause: &HostError, orphans: &[&AccessKeyInfo]) -> HostError {
+    let ids: Vec<&str> = orphans.iter().map(|k| k.id.as_str()).collect();
+    let commands: Vec<String> = ids
+        .iter()
+        .map(|id| format!("aws iam delete-access-key --user-name {user} --access-key-id {id}"))
+        .collect();
+    HostError::new(
+        ErrorKind::Conflict,
+        format!(
+            "{}; IAM did create access key {} for user {user}, but its secret was lost with \
+             the answer: the key is an orphan nobody can use",
+            cause.message,
+            ids.join(" and ")
+        ),
+    )
+    .with_hint(format!(
+        "delete it, then run again: {} (or in a playbook: iam::delete_access_key(\"{user}\", \"{}\"))",
+        commands.join("; "),
+        ids[0]
+    ))
 }
 
 async fn find_key(

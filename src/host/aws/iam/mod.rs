@@ -5,6 +5,7 @@
 //! [`Planned::Unknown`], so planning continues past it.
 
 mod keys;
+mod once;
 mod plan;
 mod policies;
 mod users;
@@ -37,7 +38,7 @@ pub(super) fn fail<E>(clients: &Clients, action: &str, e: SdkError<E, HttpRespon
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
-    sdk_error(action, clients.known_identity().as_deref(), e)
+    sdk_error(action, clients.known_identity().as_deref(), &clients.net, e)
 }
 
 pub(super) fn is_not_found(e: &HostError) -> bool {

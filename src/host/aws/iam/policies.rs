@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::plan::{CurrentPolicy, PolicyPlan, PolicyVersion, plan_policy};
-use super::{Clients, check_path, fail, is_not_found, policy_arn};
+use super::{Clients, check_path, fail, is_not_found, once, policy_arn};
 use crate::host::aws::policy;
 use crate::host::aws::sts::whoami;
 use crate::host::{Ctx, ErrorKind, HostError, HostResult, Outcome, Planned};
@@ -235,28 +235,99 @@ pub async fn ensure_policy(
                     .await
                     .map_err(|e| fail(clients, "iam:DeletePolicyVersion", e))?;
             }
-            let out = clients
-                .iam
-                .create_policy_version()
-                .policy_arn(&arn)
-                .policy_document(&text)
-                .set_as_default(true)
-                .send()
-                .await
-                .map_err(|e| {
-                    let e = fail(clients, "iam:CreatePolicyVersion", e);
-                    if e.kind == ErrorKind::LimitExceeded {
-                        e.with_hint("a policy keeps at most 5 versions: delete an unused one")
-                    } else {
-                        e
-                    }
-                })?;
-            let id = out
-                .policy_version()
-                .and_then(|v| v.version_id())
-                .unwrap_or_default();
-            Ok(done(known(&arn), known(id), outcome(false)))
+            let id = create_version_once(clients, &arn, &text, document).await?;
+            Ok(done(known(&arn), known(&id), outcome(false)))
         }
+    }
+}
+
+async fn version_ids(clients: &Clients, arn: &str) -> HostResult<Vec<(String, bool)>> {
+    let listed = clients
+        .iam
+        .list_policy_versions()
+        .policy_arn(arn)
+        .send()
+        .await
+        .map_err(|e| fail(clients, "iam:ListPolicyVersions", e))?;
+    Ok(listed
+        .versions()
+        .iter()
+        .map(|v| {
+            (
+                v.version_id().unwrap_or_default().to_string(),
+                v.is_default_version(),
+            )
+        })
+        .collect())
+}
+
+/// `CreatePolicyVersion` (as the default) without blind retries (see
+/// `once.rs`): after a failure whose outcome is unknown, a version that
+/// appeared meanwhile with the desired document is the one this call made,
+/// so it is used (made the default if it is not), and no second one is made.
+async fn create_version_once(
+    clients: &Clients,
+    arn: &str,
+    text: &str,
+    desired: &Value,
+) -> HostResult<String> {
+    let before = version_ids(clients, arn).await?;
+    let max = once::attempts(clients);
+    let mut n = 1;
+    loop {
+        let res = clients
+            .iam
+            .create_policy_version()
+            .policy_arn(arn)
+            .policy_document(text)
+            .set_as_default(true)
+            .customize()
+            .config_override(once::no_retry())
+            .send()
+            .await;
+        let err = match res {
+            Ok(out) => {
+                return Ok(out
+                    .policy_version()
+                    .and_then(|v| v.version_id())
+                    .unwrap_or_default()
+                    .to_string());
+            }
+            Err(e) => e,
+        };
+        let unsure = once::ambiguous(&err);
+        let e = fail(clients, "iam:CreatePolicyVersion", err);
+        if !unsure {
+            return Err(if e.kind == ErrorKind::LimitExceeded {
+                e.with_hint("a policy keeps at most 5 versions: delete an unused one")
+            } else {
+                e
+            });
+        }
+        once::settle().await;
+        for (id, is_default) in version_ids(clients, arn).await? {
+            if before.iter().any(|(b, _)| *b == id) {
+                continue;
+            }
+            if !policy::same(&version_document(clients, arn, &id).await?, desired) {
+                continue;
+            }
+            if !is_default {
+                clients
+                    .iam
+                    .set_default_policy_version()
+                    .policy_arn(arn)
+                    .version_id(&id)
+                    .send()
+                    .await
+                    .map_err(|e| fail(clients, "iam:SetDefaultPolicyVersion", e))?;
+            }
+            return Ok(id);
+        }
+        if n >= max {
+            return Err(e);
+        }
+        n += 1;
     }
 }
 

@@ -3,7 +3,7 @@
 use aws_sdk_iam::types::Tag;
 use serde::Serialize;
 
-use super::{Clients, check_path, fail, is_not_found, timestamp};
+use super::{Clients, check_path, fail, is_not_found, once, timestamp};
 use crate::host::{Ctx, ErrorKind, HostError, HostResult, Outcome, Planned, deferred_change};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -69,25 +69,13 @@ pub async fn ensure_user(
                 warnings: vec![],
             });
         }
-        let out = clients
-            .iam
-            .create_user()
-            .user_name(name)
-            .set_path(path.map(str::to_string))
-            .set_tags((!tags.is_empty()).then(tag_list).transpose()?)
-            .send()
-            .await;
-        let arn = match out {
-            Ok(out) => out.user.map(|u| u.arn).unwrap_or_default(),
-            Err(e) => {
-                let e = fail(clients, "iam:CreateUser", e);
+        let tag_set = (!tags.is_empty()).then(tag_list).transpose()?;
+        let arn = match create_user_once(clients, name, path, tag_set).await? {
+            Created::Now(arn) => arn,
+            Created::Before(arn) => {
                 // Created by someone else since we looked: the goal is reached.
-                if e.kind != ErrorKind::Conflict {
-                    return Err(e);
-                }
-                let now = user(clients, name).await?.ok_or(e)?;
                 return Ok(EnsuredUser {
-                    arn: Planned::Known(now.arn),
+                    arn: Planned::Known(arn),
                     outcome: Outcome::ok(format!("user {name} exists")),
                     warnings: vec![],
                 });
@@ -218,4 +206,61 @@ pub async fn ensure_user_policy(
         ctx.mode,
         format!("attach policy {arn} to user {user}"),
     ))
+}
+
+enum Created {
+    /// By this call; the ARN.
+    Now(String),
+    /// It existed already (someone else made it meanwhile).
+    Before(String),
+}
+
+/// `CreateUser` without blind retries (see `once.rs`): after a failure whose
+/// outcome is unknown, a user that exists now was made by this call.
+async fn create_user_once(
+    clients: &Clients,
+    name: &str,
+    path: Option<&str>,
+    tags: Option<Vec<Tag>>,
+) -> HostResult<Created> {
+    let max = once::attempts(clients);
+    let mut n = 1;
+    loop {
+        let res = clients
+            .iam
+            .create_user()
+            .user_name(name)
+            .set_path(path.map(str::to_string))
+            .set_tags(tags.clone())
+            .customize()
+            .config_override(once::no_retry())
+            .send()
+            .await;
+        let err = match res {
+            Ok(out) => return Ok(Created::Now(out.user.map(|u| u.arn).unwrap_or_default())),
+            Err(e) => e,
+        };
+        let unsure = once::ambiguous(&err);
+        let e = fail(clients, "iam:CreateUser", err);
+        if e.kind == ErrorKind::Conflict {
+            let now = user(clients, name).await?.ok_or(e)?;
+            // After our own lost answer, EntityAlreadyExists means we made it.
+            return Ok(if n > 1 {
+                Created::Now(now.arn)
+            } else {
+                Created::Before(now.arn)
+            });
+        }
+        if !unsure {
+            return Err(e);
+        }
+        once::settle().await;
+        if let Some(now) = user(clients, name).await? {
+            return Ok(Created::Now(now.arn));
+        }
+        if n >= max {
+            return Err(e);
+        }
+        n += 1;
+    }
 }
