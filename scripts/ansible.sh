@@ -84,8 +84,11 @@ os.environ.pop("PIP_CONFIG_FILE", None)
 subprocess.check_call([sys.executable, "-m", "ensurepip", "--upgrade"])
 PY
   done
-  local work="$BUILD/ansible-test/ansible_collections/runbook/agent"
-  rm -rf "$BUILD/ansible-test"
+  # Outside the repo: inside a git work tree ansible-test sees only tracked
+  # files, and .build is ignored (it then skips every target).
+  SANITY_TOP=$(mktemp -d /tmp/runbook-ansible-test.XXXXXX)
+  trap 'rm -rf "$SANITY_TOP"' EXIT
+  local work="$SANITY_TOP/ansible_collections/runbook/agent"
   mkdir -p "$work"
   cp -a "$COLLECTION/." "$work/"
   cd "$work"

@@ -18,7 +18,7 @@ description:
     in a private temporary folder, passed as C(--set NAME=@FILE), and removed afterwards.
 version_added: "0.1.0"
 author:
-  - runbook contributors
+  - runbook contributors (@runbook)
 options:
   name:
     description: A bundled playbook, for example C(alation-agent/doctor).
@@ -36,7 +36,7 @@ options:
       - Secret parameters, never on the command line or in Ansible's output.
     type: dict
     default: {}
-  yes:
+  "yes":
     description: Consent to confirmations such as restarting the Agent (C(--yes)).
     type: bool
     default: false
@@ -64,8 +64,10 @@ options:
     default: What to enter in Alation
 attributes:
   check_mode:
+    description: runbook runs with C(--check) and changes nothing; V(changed) says whether changes are pending.
     support: full
   diff_mode:
+    description: runbook runs with C(--diff); each operation's unified diff, secrets masked, is the task's diff.
     support: full
 notes:
   - Exit codes of runbook, 0 success, 1 a step failed, 2 usage or parameter error, 130 interrupted;
@@ -325,7 +327,7 @@ ARGUMENT_SPEC = dict(
     aws_region=dict(type="str"),
     lib=dict(type="list", elements="path", default=[]),
     binary=dict(type="path"),
-    facts_key=dict(type="str"),
+    facts_key=dict(type="str", no_log=False),
     checklist_step=dict(type="str", default="What to enter in Alation"),
 )
 
