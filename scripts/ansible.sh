@@ -12,6 +12,9 @@
 #                               (needs moto: source .build/moto.env; and the sandbox lock,
 #                               which scripts/test.sh holds)
 #   scripts/ansible.sh sanity   ansible-test sanity on the collection (see docs/fleet.md)
+#   scripts/ansible.sh bench [N]
+#                               wall time of the rollout over N sandboxes (default 10),
+#                               forks=N against forks=1 (docs/benchmarks.md); needs moto
 #
 # Under CI=true a missing tool is a failure, not a skip.
 set -euo pipefail
@@ -95,10 +98,23 @@ PY
   PATH="$VENV/bin:$PATH" "$VENV/bin/ansible-test" sanity --venv --python 3.11 "$@"
 }
 
+cmd_bench() {
+  cmd_venv >/dev/null
+  export RUNBOOK_ANSIBLE_IMAGE
+  RUNBOOK_ANSIBLE_IMAGE=$(cmd_image)
+  export RUNBOOK_ROOT="$ROOT"
+  # The Agent-host sandboxes share the machine's one daemon with the suite's.
+  exec 9>/tmp/runbook-sandbox.lock
+  flock 9
+  cd "$ROOT/ansible"
+  "$VENV/bin/python" tests/bench_fleet.py "$@"
+}
+
 case "${1:-}" in
+  bench) shift; cmd_bench "$@" ;;
   venv) shift; cmd_venv "$@" ;;
   image) shift; cmd_image "$@" ;;
   test) shift; cmd_test "$@" ;;
   sanity) shift; cmd_sanity "$@" ;;
-  *) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+  *) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac
