@@ -6,7 +6,7 @@
 #                               and boto3 into .build/ansible-venv if missing
 #   scripts/ansible.sh image    build the Agent-host image with python3 (Ansible's
 #                               modules need it on the target), cached by tag; prints it
-#   scripts/ansible.sh test [PYTEST-ARGS...]
+#   scripts/ansible.sh test [PYTEST-ARGS...]   (paths relative to ansible/)
 #                               unit tests of the module, the SSM document against moto,
 #                               and the end-to-end run over three Agent-host sandboxes
 #                               (needs moto: source .build/moto.env; and the sandbox lock,
@@ -46,7 +46,7 @@ cmd_venv() {
 cmd_image() {
   local base tag
   base=$("$ROOT/scripts/sandbox.sh" image)
-  tag="runbook-agent-host-py:$(printf '%s python3' "$base" | sha256sum | cut -c1-10)"
+  tag="runbook-agent-host-py:$(printf '%s python3 v2' "$base" | sha256sum | cut -c1-10)"
   if docker image inspect "$tag" >/dev/null 2>&1; then
     echo "$tag"
     return
@@ -55,10 +55,10 @@ cmd_image() {
   log "building $tag from $base (apt-get install python3)"
   docker rm -f "$ctr" >/dev/null 2>&1 || true
   # Host network for apt only (the Debian mirror); the rootfs keeps debootstrap's sources.list.
-  docker run -d --name "$ctr" --network host --entrypoint sleep "$base" infinity >/dev/null
+  docker run -d --name "$ctr" --network host "$base" sleep infinity >/dev/null
   docker exec "$ctr" bash -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3 >/dev/null && rm -rf /var/lib/apt/lists/*' >&2 ||
     { docker rm -f "$ctr" >/dev/null; die "apt-get install python3 failed in $base"; }
-  docker commit -c 'CMD ["/sbin/init"]' -c 'ENTRYPOINT []' "$ctr" "$tag" >/dev/null
+  docker commit -c 'CMD ["/sbin/init"]' "$ctr" "$tag" >/dev/null
   docker rm -f "$ctr" >/dev/null
   echo "$tag"
 }
@@ -69,7 +69,9 @@ cmd_test() {
   RUNBOOK_ANSIBLE_IMAGE=$(cmd_image)
   export RUNBOOK_ROOT="$ROOT"
   cd "$ROOT/ansible"
-  exec "$VENV/bin/pytest" -q -p no:cacheprovider tests "$@"
+  # Arguments replace the default: the whole of ansible/tests.
+  [ $# -gt 0 ] || set -- tests
+  exec "$VENV/bin/pytest" -q -p no:cacheprovider -rs "$@"
 }
 
 # ansible-test wants the collection under ansible_collections/NS/NAME and a

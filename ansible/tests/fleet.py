@@ -72,7 +72,6 @@ class Fleet:
             "addon_archive_remote_src": True,
             "runbook_become": False,  # docker exec is root already
             "runbook_environment": {k: os.environ[k] for k in AWS_KEYS if k in os.environ},
-            "doctor_report": str(self.report),
         }
         inv = {"all": {"children": {"agents": {"hosts": hosts, "vars": group_vars}}}}
         self.inventory.write_text(json.dumps(inv, indent=1))
@@ -97,7 +96,9 @@ class Fleet:
         return Run(p) if callback.endswith("json") else p
 
     def agents(self, *args, expect_rc=(0,)):
-        return self.playbook(ANSIBLE / "examples" / "agents.yml", *args, expect_rc=expect_rc)
+        # doctor_report is read on localhost: an extra var, not an agents' group var.
+        return self.playbook(ANSIBLE / "examples" / "agents.yml", "-e", "doctor_report=%s" % self.report,
+                             *args, expect_rc=expect_rc)
 
     # ------------------------------------------------------------ looking at the hosts
 
@@ -124,10 +125,10 @@ class Run:
         return self.data["stats"]
 
     def results(self, task_name):
-        """{host: result} of every task with this name, across plays and serial batches."""
+        """{host: result} of every task whose name holds task_name, across plays and serial batches."""
         out = {}
         for play in self.data["plays"]:
             for task in play["tasks"]:
-                if task["task"]["name"] == task_name:
+                if task_name in task["task"]["name"]:
                     out.update(task["hosts"])
         return out

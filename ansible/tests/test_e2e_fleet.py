@@ -10,10 +10,10 @@ import boto3
 import pytest
 
 from conftest import ANSIBLE, need_services
-from fleet import Fleet, moto_reset
+from fleet import ADDON, Fleet, moto_reset
 
 ROLLOUT = "Run alation-agent/secrets-manager-iam-user"
-COPY_BINARY = "Copy runbook to /usr/local/bin/runbook"
+COPY_BINARY = "Copy runbook to "
 DOCTOR = "Run alation-agent/doctor"
 SECRET = "tok-ansible-e2e-7Qz3Xk9"
 
@@ -48,8 +48,10 @@ def test_install_role_check_mode_changes_nothing(fleet):
     res = run.results(COPY_BINARY)
     assert sorted(res) == fleet.names
     assert all(r["changed"] for r in res.values()), res
+    assert all(r["changed"] for r in run.results("Copy the add-on archive").values())
     for h in fleet.names:
         assert not fleet.exists(h, "/usr/local/bin/runbook"), h
+        assert not fleet.exists(h, "/root/" + ADDON.name), h
 
 
 def test_install_role_installs_then_is_idempotent_by_checksum(fleet):
