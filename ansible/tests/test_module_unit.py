@@ -155,7 +155,7 @@ def test_facts_under_one_key():
 
 # ---------------------------------------------------------------- main(), check and diff pass-through
 
-def run_main(tmp_path, monkeypatch, capsys, args, check=False, diff=False):
+def run_main(tmp_path, capsys, args, check=False, diff=False):
     """main() with ansible's module-argument passing; the binary is a stand-in that records argv
     and the secret file's mode and content, and prints a recap."""
     from ansible.module_utils.testing import patch_module_args  # ansible-core >= 2.19
@@ -177,21 +177,21 @@ def run_main(tmp_path, monkeypatch, capsys, args, check=False, diff=False):
     return result, json.loads(record.read_text())
 
 
-def test_main_passes_check_and_diff(tmp_path, monkeypatch, capsys):
-    result, seen = run_main(tmp_path, monkeypatch, capsys, {"name": "examples/hello"}, check=True, diff=True)
+def test_main_passes_check_and_diff(tmp_path, capsys):
+    result, seen = run_main(tmp_path, capsys, {"name": "examples/hello"}, check=True, diff=True)
     assert "--check" in seen["argv"] and "--diff" in seen["argv"]
     assert result["changed"] is True and result["rc"] == 0
 
 
-def test_main_without_modes(tmp_path, monkeypatch, capsys):
-    result, seen = run_main(tmp_path, monkeypatch, capsys, {"name": "examples/hello"})
+def test_main_without_modes(tmp_path, capsys):
+    result, seen = run_main(tmp_path, capsys, {"name": "examples/hello"})
     assert "--check" not in seen["argv"] and "--diff" not in seen["argv"]
     assert result["changed"] is True and result["recap"]["ok"] == 3
 
 
-def test_main_secret_is_a_0600_file_removed_after(tmp_path, monkeypatch, capsys):
+def test_main_secret_is_a_0600_file_removed_after(tmp_path, capsys):
     secret = "tok-9f8e7d6c5b4a"
-    result, seen = run_main(tmp_path, monkeypatch, capsys,
+    result, seen = run_main(tmp_path, capsys,
                             {"name": "examples/hello", "secret_params": {"token": secret}})
     assert seen["secrets"] == {"token": ["0o600", secret]}
     assert not any(secret in a for a in seen["argv"])
@@ -200,9 +200,9 @@ def test_main_secret_is_a_0600_file_removed_after(tmp_path, monkeypatch, capsys)
     assert secret not in json.dumps(result)
 
 
-def test_main_refuses_name_and_path(tmp_path, monkeypatch, capsys):
-    result, _ = (None, None)
+def test_main_refuses_name_and_path(capsys):
     from ansible.module_utils.testing import patch_module_args
+
     with patch_module_args({"name": "a", "path": "/b"}):
         with pytest.raises(SystemExit):
             pb.main()
