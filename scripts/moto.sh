@@ -19,9 +19,9 @@ install() {
     if [ ! -x "$venv/bin/moto_server" ]; then
         mkdir -p "$build"
         python3 -m venv "$venv"
-        # Only the services runbook talks to: the full `server` extra is twice the size.
+        # Only the services runbook and the SSM document's test talk to: the full `server` extra is twice the size.
         "$venv/bin/pip" install --quiet --disable-pip-version-check \
-            'moto[iam,sts,secretsmanager]' flask flask-cors
+            'moto[iam,sts,secretsmanager,ssm,s3]' flask flask-cors
     fi
 }
 

@@ -5,7 +5,9 @@
 #
 #   scripts/sandbox.sh image            build the systemd image (cached by tag)
 #   scripts/sandbox.sh addon VERSION    build .build/addon/auth-service-docker-image-VERSION.tar.gz
-#   scripts/sandbox.sh up [NAME]        start an Agent-host container (default runbook-agent-$$)
+#   scripts/sandbox.sh up [NAME]        start an Agent-host container (default runbook-agent-$$);
+#                                       SANDBOX_AUTH_CONTAINER=C names its add-on container C, not
+#                                       auth, so several sandboxes can run at once (tests/fixtures/kratos)
 #   scripts/sandbox.sh down NAME        remove it and the Agent containers it started
 #   scripts/sandbox.sh runner [NAME]    print the cargo target runner (scripts/sandbox-runner.sh) and its use
 #   scripts/sandbox.sh deps             install docker.io, debootstrap, busybox-static; start dockerd
@@ -187,6 +189,7 @@ cat >/etc/hydra/sandbox.env <<ENV
 # Written by scripts/sandbox.sh: where /etc/hydra/auth lives on the Docker host.
 HYDRA_AUTH_HOST_DIR=$state/auth
 SANDBOX_NAME=$name
+AUTH_CONTAINER=${SANDBOX_AUTH_CONTAINER:-auth}
 ENV
 install -m 755 "$FIXTURES/agent-host/hydra" /usr/local/bin/hydra
 install -m 755 "$FIXTURES/kratos" /usr/local/bin/kratos
@@ -224,5 +227,5 @@ case "${1:-}" in
   down) shift; cmd_down "$@" ;;
   runner) shift; cmd_runner "$@" ;;
   mirror) debian_mirror ;;
-  *) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+  *) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac

@@ -11,6 +11,9 @@
 #   scripts/test.sh                   everything, with fmt, clippy and the release
 #   scripts/test.sh FILTER...         tests of tests/it whose path contains a
 #                                     FILTER, e.g. `scripts/test.sh fs:: aws::`
+#                                     (a FILTER with `ansible` or `ssm` in it also runs
+#                                     the Ansible collection's and the SSM document's
+#                                     tests: scripts/ansible.sh test)
 #   scripts/test.sh --CARGO-ARGS...   the arguments as they are for cargo test,
 #                                     e.g. `scripts/test.sh --lib`
 #                                     (a subset skips fmt, clippy and the release)
@@ -79,6 +82,20 @@ else
   cargo test --locked --no-fail-fast "$@"
 fi
 unset CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUNNER
+
+# The collection's tests run on this machine (the Ansible controller), with
+# their own Agent-host sandboxes as the inventory: target/debug/runbook, built
+# by the cargo step above, runs inside them.
+wants_ansible() {
+  [ $# -eq 0 ] && return 0
+  local a
+  for a in "$@"; do case "$a" in *ansible* | *ssm*) return 0 ;; esac; done
+  return 1
+}
+if wants_ansible "$@"; then
+  step "Ansible collection and SSM document (scripts/ansible.sh test)"
+  scripts/ansible.sh test
+fi
 
 if [ $# -eq 0 ]; then
   step "release: portable binary and packages (scripts/release-check.sh)"
