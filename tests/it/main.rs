@@ -21,6 +21,7 @@ mod eject;
 mod fs;
 mod ini;
 mod lock_and_signals;
+mod param_types;
 mod playbook_doctor;
 mod playbook_iam_user;
 mod playbook_rotate;
