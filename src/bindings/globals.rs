@@ -149,7 +149,8 @@ pub fn register(engine: &mut Engine, env: &Rc<Env>) {
     let e = env.clone();
     FuncRegistration::new("sleep")
         .with_comments([
-            "/// Waits for a duration such as `\"5s\"` or `\"2m\"`; Ctrl-C ends the wait within 100 ms.",
+            "/// Waits for a duration such as `\"5s\"`, `\"2m\"` or `\"1h30m\"`: a unit is required (`\"5\"` is",
+            "/// an error) and 24h is the most. Ctrl-C ends the wait within 100 ms.",
         ])
         .with_params_info(["duration: &str", "()"])
         .register_into_engine(engine, move |d: &str| -> RhaiResult<()> {

@@ -53,7 +53,7 @@ pub fn param_sources(args: &SessionArgs, interactive: bool) -> ParamSources {
     ParamSources {
         sets: args.sets.clone(),
         vars_file: args.vars.clone(),
-        env: Some(Box::new(|name| std::env::var(name).ok())),
+        env: Some(Box::new(|name| std::env::var(name))),
         prompt: interactive.then(|| {
             Box::new(|spec: &ParamSpec| {
                 let help = if spec.help.is_empty() {

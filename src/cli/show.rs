@@ -48,7 +48,7 @@ pub fn show(name: &str) -> Result<u8, CliError> {
         outln!(
             "  {} ({}){flags}  default: {}",
             p.name,
-            p.ty.as_str(),
+            p.ty.name(),
             default_text(&p.default, p.ty)
         );
         if !p.help.is_empty() {

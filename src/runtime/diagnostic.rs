@@ -124,6 +124,8 @@ pub fn from_eval(
         EvalAltResult::ErrorRuntime(v, _) => runtime_value_message(v),
         EvalAltResult::ErrorTerminated(..) => "interrupted".into(),
         EvalAltResult::ErrorParsing(p, _) => strip_position(&p.to_string()),
+        EvalAltResult::ErrorFunctionNotFound(sig, _) => super::rhai_types::function_not_found(sig)
+            .unwrap_or_else(|| strip_position(&err.to_string())),
         other => strip_position(&other.to_string()),
     };
     let location = locate(&current, err.position(), sources)

@@ -15,7 +15,7 @@
 
 use serde::Deserialize;
 
-use super::params::{ParamSpec, ParamType};
+use super::params::{Check, ParamSpec, ParamType, kind_names};
 
 #[derive(Debug, Clone, Default)]
 pub struct Header {
@@ -60,6 +60,11 @@ struct RawParam {
     required: bool,
     #[serde(default)]
     help: String,
+    /// With `type = "list"`: the type every item has (`items = "arn"`).
+    items: Option<String>,
+    /// With `type = "mode"`: allow setuid, setgid and sticky bits.
+    #[serde(default)]
+    special_bits: bool,
 }
 
 fn default_type() -> String {
@@ -167,12 +172,7 @@ pub fn parse_header(source: &str) -> Result<Header, HeaderError> {
         let raw: RawParam = value
             .try_into()
             .map_err(|e: toml::de::Error| err(format!("parameter '{name}': {}", e.message())))?;
-        let ty = ParamType::parse(&raw.ty).ok_or_else(|| {
-            err(format!(
-                "parameter '{name}': type '{}' is not one of string, int, bool, list, secret",
-                raw.ty
-            ))
-        })?;
+        let ty = param_type(&name, &raw).map_err(err)?;
         if let Some(d) = &raw.default {
             ty.from_toml(d)
                 .map_err(|m| err(format!("parameter '{name}': default {m}")))?;
@@ -191,6 +191,48 @@ pub fn parse_header(source: &str) -> Result<Header, HeaderError> {
         needs: raw.needs,
         params,
     })
+}
+
+/// The declared type, with its `items` and `special_bits` options.
+fn param_type(name: &str, raw: &RawParam) -> Result<ParamType, String> {
+    let unknown = |t: &str| {
+        format!(
+            "parameter '{name}': type '{t}' is not one of {}",
+            kind_names()
+        )
+    };
+    let ty = ParamType::parse(&raw.ty).ok_or_else(|| unknown(&raw.ty))?;
+    let ty = match (ty, &raw.items) {
+        (_, None) => ty,
+        (ParamType::List(None), Some(item)) => match ParamType::parse(item) {
+            Some(ParamType::Checked(c)) => ParamType::List(Some(c)),
+            Some(ParamType::String) => ty,
+            _ => {
+                return Err(format!(
+                    "parameter '{name}': items '{item}' is not a checked string type ({})",
+                    Check::ALL
+                        .iter()
+                        .map(|c| c.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+        },
+        _ => {
+            return Err(format!(
+                "parameter '{name}': items is only for type = \"list\""
+            ));
+        }
+    };
+    match (ty, raw.special_bits) {
+        (_, false) => Ok(ty),
+        (ParamType::Checked(Check::Mode { .. }), true) => {
+            Ok(ParamType::Checked(Check::Mode { special: true }))
+        }
+        _ => Err(format!(
+            "parameter '{name}': special_bits is only for type = \"mode\""
+        )),
+    }
 }
 
 pub fn valid_param_name(name: &str) -> bool {
@@ -233,6 +275,25 @@ mod tests {
         .unwrap();
         assert_eq!(h.summary, "The Alation Agent procedure in plain Rhai.");
         assert!(parse_header("//! summary = \n//! x\n").is_err());
+    }
+
+    #[test]
+    fn typed_params_and_their_options() {
+        let h = parse_header(
+            "//! [params.r]\n//! type = \"region\"\n//! [params.m]\n//! type = \"mode\"\n//! special_bits = true\n//! [params.a]\n//! type = \"list\"\n//! items = \"iam_resource\"\n",
+        )
+        .unwrap();
+        let ty = |n: &str| h.params.iter().find(|p| p.name == n).unwrap().ty;
+        assert_eq!(ty("r"), ParamType::Checked(Check::Region));
+        assert_eq!(ty("m"), ParamType::Checked(Check::Mode { special: true }));
+        assert_eq!(ty("a"), ParamType::List(Some(Check::IamResource)));
+        let e = parse_header("//! [params.m]\n//! type = \"mode\"\n//! default = \"7777\"\n")
+            .unwrap_err();
+        assert!(e.message.contains("setuid"), "{}", e.message);
+        let e = parse_header("//! [params.m]\n//! special_bits = true\n").unwrap_err();
+        assert!(e.message.contains("only for type"), "{}", e.message);
+        let e = parse_header("//! [params.m]\n//! type = \"regoin\"\n").unwrap_err();
+        assert!(e.message.contains("profile_name"), "{}", e.message);
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod lock;
 pub mod params;
 pub mod pretty;
 mod resolver;
+mod rhai_types;
 pub mod session;
 mod sources;
 

@@ -25,6 +25,7 @@ mod network_doctor;
 mod network_faults;
 mod network_proxy;
 mod network_tls;
+mod param_types;
 mod playbook_doctor;
 mod playbook_iam_user;
 mod playbook_rotate;

@@ -348,8 +348,11 @@ fn prerequisite_failures_stop_before_any_change() {
     assert_contains!(run.stderr, "IAM user agent-e2e does not exist");
     assert_contains!(run.stderr, "secrets-manager-iam-user");
     let run = playbook(&["--set", "mode=999"]);
-    assert_eq!(run.code, 1, "{}", run.all());
-    assert_contains!(run.stderr, "mode '999' is not an octal file mode");
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert_contains!(
+        run.stderr,
+        "parameter 'mode' from --set: '999' is not a file mode"
+    );
     assert_eq!(world(), before);
 }
 

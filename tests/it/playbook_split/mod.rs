@@ -259,7 +259,7 @@ fn iam_user_without_a_way_to_hand_the_key_over_stops_before_any_change() {
 
     // A relative path, and a folder that does not exist.
     let run = ws.iam_user(&["--set", "handover_file=key.ini"]);
-    assert_eq!(run.code, 1, "{}", run.all());
+    assert_eq!(run.code, 2, "{}", run.all());
     assert_contains!(run.stderr, "not an absolute path");
     let run = ws.iam_user(&["--set", "handover_file=/no/such/folder/key.ini"]);
     assert_eq!(run.code, 1, "{}", run.all());

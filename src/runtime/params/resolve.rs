@@ -1,172 +1,15 @@
-//! Parameters: declared types, the sources a value comes from, validation.
-//!
-//! Precedence, highest first: `--set`, `--vars` file, `RUNBOOK_<NAME>`,
-//! an interactive prompt on a TTY, the declared default.
+//! Gathering values from `--set`, `--vars`, the environment, the prompt and
+//! defaults, each checked against its declared type.
 
 use std::collections::BTreeMap;
+use std::env::VarError;
 use std::path::{Path, PathBuf};
 
-use crate::secret::Secret;
+use super::{ParamError, ParamSpec, ParamType, ParamValue};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ParamType {
-    String,
-    Int,
-    Bool,
-    List,
-    Secret,
-}
-
-#[derive(Clone, Debug)]
-pub struct ParamSpec {
-    pub name: String,
-    pub ty: ParamType,
-    pub default: Option<toml::Value>,
-    pub required: bool,
-    pub help: String,
-}
-
-impl ParamSpec {
-    pub fn env_name(&self) -> String {
-        env_name(&self.name)
-    }
-}
-
-pub fn env_name(name: &str) -> String {
-    format!("RUNBOOK_{}", name.to_uppercase())
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub enum ParamValue {
-    String(String),
-    Int(i64),
-    Bool(bool),
-    List(Vec<String>),
-    Secret(Secret),
-}
-
-impl ParamType {
-    pub fn parse(s: &str) -> Option<ParamType> {
-        Some(match s {
-            "string" => ParamType::String,
-            "int" => ParamType::Int,
-            "bool" => ParamType::Bool,
-            "list" => ParamType::List,
-            "secret" => ParamType::Secret,
-            _ => return None,
-        })
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ParamType::String => "string",
-            ParamType::Int => "int",
-            ParamType::Bool => "bool",
-            ParamType::List => "list",
-            ParamType::Secret => "secret",
-        }
-    }
-
-    /// A value typed on the command line or in the environment.
-    pub fn from_text(self, text: &str) -> Result<ParamValue, String> {
-        match self {
-            ParamType::String => Ok(ParamValue::String(text.to_string())),
-            ParamType::Secret => Ok(ParamValue::Secret(Secret::new(text))),
-            ParamType::Int => text
-                .trim()
-                .parse()
-                .map(ParamValue::Int)
-                .map_err(|_| format!("'{text}' is not an integer")),
-            ParamType::Bool => match text.trim().to_ascii_lowercase().as_str() {
-                "true" | "yes" | "1" | "on" => Ok(ParamValue::Bool(true)),
-                "false" | "no" | "0" | "off" => Ok(ParamValue::Bool(false)),
-                _ => Err(format!("'{text}' is not a boolean (true or false)")),
-            },
-            ParamType::List => {
-                let t = text.trim();
-                if t.starts_with('[') {
-                    let doc: toml::Table = toml::from_str(&format!("v = {t}")).map_err(|e| {
-                        format!("'{text}' is not a TOML array of strings: {}", e.message())
-                    })?;
-                    self.from_toml(&doc["v"])
-                } else if t.is_empty() {
-                    Ok(ParamValue::List(Vec::new()))
-                } else {
-                    Ok(ParamValue::List(
-                        t.split(',').map(|s| s.trim().to_string()).collect(),
-                    ))
-                }
-            }
-        }
-    }
-
-    /// A value from a `--vars` file or a header default.
-    pub fn from_toml(self, v: &toml::Value) -> Result<ParamValue, String> {
-        use toml::Value as V;
-        match (self, v) {
-            (ParamType::String, V::String(s)) => Ok(ParamValue::String(s.clone())),
-            (ParamType::Secret, V::String(s)) => Ok(ParamValue::Secret(Secret::new(s.clone()))),
-            (ParamType::Int, V::Integer(i)) => Ok(ParamValue::Int(*i)),
-            (ParamType::Bool, V::Boolean(b)) => Ok(ParamValue::Bool(*b)),
-            (ParamType::List, V::Array(items)) => items
-                .iter()
-                .map(|i| match i {
-                    V::String(s) => Ok(s.clone()),
-                    other => Err(format!("list item {other} is not a string")),
-                })
-                .collect::<Result<_, _>>()
-                .map(ParamValue::List),
-            (ParamType::List, V::String(s)) => self.from_text(s),
-            (ty, other) => Err(format!(
-                "{} is a {}, expected {}",
-                describe(other),
-                other.type_str(),
-                ty.as_str()
-            )),
-        }
-    }
-}
-
-fn describe(v: &toml::Value) -> String {
-    match v {
-        toml::Value::String(_) => "the value".into(),
-        other => other.to_string(),
-    }
-}
-
-/// A parameter problem: exit code 2, nothing run.
-#[derive(Debug, thiserror::Error)]
-pub enum ParamError {
-    #[error(
-        "unknown parameter '{name}' given with {source_name}; this playbook declares: {declared}"
-    )]
-    Unknown {
-        name: String,
-        source_name: String,
-        declared: String,
-    },
-    #[error("parameter '{name}' from {source_name}: {message}")]
-    WrongType {
-        name: String,
-        source_name: String,
-        message: String,
-    },
-    #[error(
-        "parameter '{name}' is required: pass --set {name}=… , put it in a --vars file, or set {env}{extra}"
-    )]
-    Missing {
-        name: String,
-        env: String,
-        extra: String,
-    },
-    #[error("--set '{0}' is not of the form name=value")]
-    BadSet(String),
-    #[error("--vars file {path}: {message}")]
-    VarsFile { path: PathBuf, message: String },
-}
-
-/// Looks up `RUNBOOK_<NAME>`.
-pub type EnvLookup = Box<dyn Fn(&str) -> Option<String>>;
+/// Looks up `RUNBOOK_<NAME>`, as `std::env::var` does: a value that is not
+/// UTF-8 is an error, not "not given".
+pub type EnvLookup = Box<dyn Fn(&str) -> Result<String, VarError>>;
 /// Asks the operator for a missing value.
 pub type Prompt = Box<dyn Fn(&ParamSpec) -> std::io::Result<ParamValue>>;
 
@@ -244,6 +87,21 @@ fn set_value(
     spec.ty.from_text(raw).map_err(wrong)
 }
 
+fn env_value(
+    sources: &ParamSources,
+    spec: &ParamSpec,
+    var: &str,
+) -> Result<Option<String>, ParamError> {
+    match sources.env.as_ref().map(|f| f(var)) {
+        None | Some(Err(VarError::NotPresent)) => Ok(None),
+        Some(Ok(text)) => Ok(Some(text)),
+        Some(Err(VarError::NotUnicode(_))) => Err(ParamError::EnvNotUtf8 {
+            name: spec.name.clone(),
+            var: var.to_string(),
+        }),
+    }
+}
+
 pub fn resolve(specs: &[ParamSpec], sources: &ParamSources) -> Result<Resolved, ParamError> {
     let mut out = Resolved::default();
     let declared = || {
@@ -272,7 +130,13 @@ pub fn resolve(specs: &[ParamSpec], sources: &ParamSources) -> Result<Resolved, 
     for set in &sources.sets {
         let (k, v) = split_set(set)?;
         let spec = find(k, "--set")?;
-        from_set.insert(k.to_string(), set_value(spec, v, &mut out.warnings)?);
+        let value = set_value(spec, v, &mut out.warnings)?;
+        if from_set.insert(k.to_string(), value).is_some() {
+            // The values are not shown: either may be a secret.
+            out.warnings.push(format!(
+                "parameter '{k}' is given more than once with --set; the last one is used"
+            ));
+        }
     }
     let mut from_vars: BTreeMap<String, ParamValue> = BTreeMap::new();
     if let Some(path) = &sources.vars_file {
@@ -298,7 +162,7 @@ pub fn resolve(specs: &[ParamSpec], sources: &ParamSources) -> Result<Resolved, 
             Some(v)
         } else if let Some(v) = from_vars.remove(&spec.name) {
             Some(v)
-        } else if let Some(text) = sources.env.as_ref().and_then(|f| f(&env)) {
+        } else if let Some(text) = env_value(sources, spec, &env)? {
             Some(
                 spec.ty
                     .from_text(&text)
@@ -356,13 +220,13 @@ pub fn resolve_undeclared(sources: &ParamSources) -> Result<Resolved, ParamError
                 toml::Value::Integer(i) => ParamValue::Int(*i),
                 toml::Value::Boolean(b) => ParamValue::Bool(*b),
                 toml::Value::Array(_) => {
-                    ParamType::List
-                        .from_toml(&v)
-                        .map_err(|message| ParamError::WrongType {
+                    ParamType::List(None).from_toml(&v).map_err(|message| {
+                        ParamError::WrongType {
                             name: k.clone(),
                             source_name: format!("--vars {}", path.display()),
                             message,
-                        })?
+                        }
+                    })?
                 }
                 toml::Value::String(s) => ParamValue::String(s.clone()),
                 other => ParamValue::String(other.to_string()),
@@ -407,7 +271,9 @@ mod tests {
             sets: vec!["a=set".into()],
             vars_file: Some(vars),
             env: Some(Box::new(|n| {
-                (n == "RUNBOOK_B" || n == "RUNBOOK_C").then(|| "env".to_string())
+                (n == "RUNBOOK_B" || n == "RUNBOOK_C")
+                    .then(|| "env".to_string())
+                    .ok_or(VarError::NotPresent)
             })),
             prompt: None,
         };
@@ -423,7 +289,7 @@ mod tests {
     fn types_are_checked_and_lists_take_both_forms() {
         let specs = vec![
             spec("n", ParamType::Int, None, false),
-            spec("l", ParamType::List, None, false),
+            spec("l", ParamType::List(None), None, false),
         ];
         let sources = ParamSources {
             sets: vec!["n=x".into()],
@@ -474,5 +340,109 @@ mod tests {
         .unwrap();
         assert_eq!(r.warnings.len(), 1);
         assert!(!r.warnings[0].contains("abcd1234"));
+    }
+
+    #[test]
+    fn a_duplicate_set_warns_without_the_values() {
+        let specs = vec![spec("profile", ParamType::String, None, false)];
+        let r = resolve(
+            &specs,
+            &ParamSources {
+                sets: vec!["profile=first1".into(), "profile=second2".into()],
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            r.values["profile"],
+            Some(ParamValue::String("second2".into()))
+        );
+        assert_eq!(r.warnings.len(), 1, "{:?}", r.warnings);
+        assert!(r.warnings[0].contains("'profile'") && r.warnings[0].contains("more than once"));
+        assert!(!r.warnings[0].contains("first1") && !r.warnings[0].contains("second2"));
+    }
+
+    #[test]
+    fn an_env_value_that_is_not_utf8_is_an_error_naming_the_variable() {
+        use std::os::unix::ffi::OsStringExt;
+        let specs = vec![spec("token", ParamType::Secret, None, false)];
+        let e = resolve(
+            &specs,
+            &ParamSources {
+                env: Some(Box::new(|_| {
+                    Err(VarError::NotUnicode(std::ffi::OsString::from_vec(vec![
+                        b's', 0xff, b'k',
+                    ])))
+                })),
+                ..Default::default()
+            },
+        )
+        .unwrap_err();
+        let text = e.to_string();
+        assert!(
+            text.contains("RUNBOOK_TOKEN") && text.contains("UTF-8"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_secret_of_the_wrong_type_in_a_vars_file_is_not_echoed() {
+        let dir = tempfile::tempdir().unwrap();
+        let vars = dir.path().join("v.toml");
+        let specs = vec![spec("token", ParamType::Secret, None, false)];
+        for body in [
+            "token = 12345",
+            "token = 12345.75",
+            "token = [\"12345\"]",
+            "token = { v = \"12345\" }",
+        ] {
+            std::fs::write(&vars, body).unwrap();
+            let e = resolve(
+                &specs,
+                &ParamSources {
+                    vars_file: Some(vars.clone()),
+                    ..Default::default()
+                },
+            )
+            .unwrap_err()
+            .to_string();
+            assert!(!e.contains("12345") && e.contains("'token'"), "{body}: {e}");
+        }
+    }
+
+    #[test]
+    fn a_checked_type_refuses_a_bad_value_from_every_source() {
+        let specs = vec![spec(
+            "region",
+            ParamType::Checked(super::super::Check::Region),
+            None,
+            false,
+        )];
+        let e = resolve(
+            &specs,
+            &ParamSources {
+                sets: vec!["region=not a region".into()],
+                ..Default::default()
+            },
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("parameter 'region' from --set") && e.contains("us-east-1"),
+            "{e}"
+        );
+        let e = resolve(
+            &specs,
+            &ParamSources {
+                env: Some(Box::new(|_| Ok("mars".into()))),
+                ..Default::default()
+            },
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("RUNBOOK_REGION") && e.contains("not an AWS region"),
+            "{e}"
+        );
     }
 }
