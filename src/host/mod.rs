@@ -1,6 +1,7 @@
 //! Host primitives in plain Rust: fact (read actual) -> plan (desired vs actual)
 //! -> apply unless check mode -> [`Outcome`]. No Rhai types here.
 
+pub mod attr_diff;
 pub mod aws;
 mod context;
 mod duration;

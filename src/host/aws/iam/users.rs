@@ -4,6 +4,7 @@ use aws_sdk_iam::types::Tag;
 use serde::Serialize;
 
 use super::{Clients, check_path, fail, is_not_found, timestamp};
+use crate::host::attr_diff::{AttrDiff, prefixed};
 use crate::host::{Ctx, ErrorKind, HostError, HostResult, Outcome, Planned, deferred_change};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -61,11 +62,23 @@ pub async fn ensure_user(
             })
             .collect()
     };
+    // The whole desired user, as a create shows it under --diff.
+    let create_diff = ctx.diff.then(|| {
+        AttrDiff::new(&format!("user {name}"))
+            .added(&[
+                ("name".into(), format!("{name:?}")),
+                ("path".into(), format!("{:?}", path.unwrap_or("/"))),
+                ("arn".into(), crate::host::KNOWN_AFTER_APPLY.into()),
+            ])
+            .added(&prefixed("tags", tags))
+            .build()
+    });
     let Some(current) = user(clients, name).await? else {
         if ctx.mode.is_check() {
             return Ok(EnsuredUser {
                 arn: Planned::Unknown,
-                outcome: Outcome::change(ctx.mode, format!("create user {name}")),
+                outcome: Outcome::change(ctx.mode, format!("create user {name}"))
+                    .with_diff(create_diff),
                 warnings: vec![],
             });
         }
@@ -95,7 +108,8 @@ pub async fn ensure_user(
         };
         return Ok(EnsuredUser {
             arn: Planned::Known(arn),
-            outcome: Outcome::change(ctx.mode, format!("created user {name}")),
+            outcome: Outcome::change(ctx.mode, format!("created user {name}"))
+                .with_diff(create_diff),
             warnings: vec![],
         });
     };
@@ -134,6 +148,17 @@ pub async fn ensure_user(
         });
     }
     let keys: Vec<&str> = missing.iter().map(|(k, _)| k.as_str()).collect();
+    let tag_diff = ctx.diff.then(|| {
+        let mut d = AttrDiff::new(&format!("user {name}"));
+        for (k, v) in &missing {
+            let key = format!("tags.{k}");
+            d = match have.tags().iter().find(|t| t.key() == k) {
+                Some(t) => d.changed(&key, &format!("{:?}", t.value()), &format!("{v:?}")),
+                None => d.added(&[(key, format!("{v:?}"))]),
+            };
+        }
+        d.build()
+    });
     if ctx.mode.is_apply() {
         clients
             .iam
@@ -149,7 +174,8 @@ pub async fn ensure_user(
         outcome: Outcome::change(
             ctx.mode,
             format!("user {name}: set tags {}", keys.join(", ")),
-        ),
+        )
+        .with_diff(tag_diff),
         warnings,
     })
 }
@@ -214,8 +240,10 @@ pub async fn ensure_user_policy(
             .await
             .map_err(|e| fail(clients, "iam:AttachUserPolicy", e))?;
     }
-    Ok(Outcome::change(
-        ctx.mode,
-        format!("attach policy {arn} to user {user}"),
-    ))
+    let diff = ctx.diff.then(|| {
+        AttrDiff::new(&format!("user {user}"))
+            .added(&[("attached_policy".into(), arn.clone())])
+            .build()
+    });
+    Ok(Outcome::change(ctx.mode, format!("attach policy {arn} to user {user}")).with_diff(diff))
 }
