@@ -16,6 +16,7 @@ pub mod fs;
 pub mod ini;
 pub mod process;
 pub mod systemd;
+pub mod time;
 pub mod users;
 pub mod version;
 pub mod wait;
