@@ -5,7 +5,9 @@ use serde::Serialize;
 
 use super::{Clients, check_path, fail, is_not_found, timestamp};
 use crate::host::attr_diff::{AttrDiff, prefixed};
-use crate::host::{Ctx, ErrorKind, HostError, HostResult, Outcome, Planned, deferred_change};
+use crate::host::{
+    Ctx, ErrorKind, HostError, HostResult, KNOWN_AFTER_APPLY, Outcome, Planned, deferred_change,
+};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct UserInfo {
@@ -213,11 +215,17 @@ pub async fn ensure_user_policy(
     policy_arn: &Planned<String>,
 ) -> HostResult<Outcome> {
     let Planned::Known(arn) = policy_arn else {
+        let diff = ctx.diff.then(|| {
+            AttrDiff::new(&format!("user {user}"))
+                .added(&[("attached_policy".into(), KNOWN_AFTER_APPLY.into())])
+                .build()
+        });
         return deferred_change(
             ctx.mode,
             "iam::ensure_user_policy",
             format!("attach the new policy to user {user}"),
-        );
+        )
+        .map(|o| o.with_diff(diff));
     };
     let attached = match attached_policies(clients, user).await {
         Ok(a) => a,
