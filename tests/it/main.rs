@@ -34,3 +34,4 @@ mod rhai_guide;
 mod sandbox;
 mod secrets;
 mod time_doc;
+mod wording;
