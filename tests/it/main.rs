@@ -23,6 +23,7 @@ mod fs;
 mod ini;
 mod lock_and_signals;
 mod plan_diff;
+mod plan_diff_local;
 mod playbook_doctor;
 mod playbook_iam_user;
 mod playbook_rotate;
