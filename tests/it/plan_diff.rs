@@ -5,6 +5,7 @@
 
 use std::path::Path;
 
+use crate::common::agent::{self, OLD, addon_arg};
 use crate::common::moto::Moto;
 use crate::common::{Output, Test, normalize};
 
@@ -73,4 +74,54 @@ fn iam_user_plan_with_narrowed_arns_shows_every_attribute() {
     assert_eq!(json.code, 0, "{}", json.all());
     assert!(policy_diff(&json).contains(NARROWED));
     insta::assert_snapshot!("iam_user_json", json_events(&json, t.path()));
+}
+
+/// The checkout's folder (the add-on archive is under it) and the Agent
+/// group's id differ between machines.
+fn host_neutral(text: &str) -> String {
+    text.replace(env!("CARGO_MANIFEST_DIR"), "[ROOT]").replace(
+        &format!("gid = {}", agent::alationdocker_gid()),
+        "gid = [alationdocker]",
+    )
+}
+
+#[test]
+fn all_in_one_plan_on_a_fresh_host_shows_every_attribute() {
+    let Some(_g) = agent::host_with_moto() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let run = |extra: &[&str]| {
+        let arch = addon_arg(OLD);
+        let arns = format!("secret_arns={NARROWED}");
+        let mut args = vec![
+            "run",
+            "alation-agent/secrets-manager-iam-user",
+            "--check",
+            "--diff",
+            "--yes",
+            "--set",
+            "user_name=alation-agent-prod",
+            "--set",
+            &arns,
+            "--set",
+            &arch,
+        ];
+        args.extend_from_slice(extra);
+        agent::runbook(&args).run()
+    };
+    let human = run(&[]);
+    assert_eq!(human.code, 0, "{}", human.all());
+    assert!(human.stdout.contains(NARROWED), "{}", human.stdout);
+    insta::assert_snapshot!(
+        "all_in_one_human",
+        host_neutral(&normalize(&human.stdout, dir.path()))
+    );
+    let json = run(&["--output", "json"]);
+    assert_eq!(json.code, 0, "{}", json.all());
+    assert!(policy_diff(&json).contains(NARROWED));
+    insta::assert_snapshot!(
+        "all_in_one_json",
+        host_neutral(&json_events(&json, dir.path()))
+    );
 }
