@@ -9,7 +9,7 @@ name="${SANDBOX_NAME:?SANDBOX_NAME must name a running sandbox (scripts/sandbox.
 pass=()
 for key in $(compgen -e); do
   case "$key" in
-    CI | HOME | NO_COLOR | AWS_* | RUNBOOK_* | SANDBOX_* | CARGO* | RUST*)
+    CI | HOME | NO_COLOR | AWS_* | RUNBOOK_* | SANDBOX_* | CARGO* | RUST* | INSTA_*)
       pass+=("$key=${!key}") ;;
   esac
 done

@@ -8,11 +8,12 @@ use super::Env;
 use super::convert::{RhaiResult, check_opts, host_error, invalid, opt_str, planned_str};
 use super::fs::allow_opts;
 use super::register::{opts1, opts2, opts3};
-use super::unknown::{path_field, unknown_report};
+use super::unknown::{path_field, unknown_report, unknown_report_with_diff};
+use crate::host::attr_diff::AttrDiff;
 use crate::host::fs::{self, AttrOpts, WriteOpts};
 use crate::host::ini::{self, Entries, IniValue};
-use crate::host::{Planned, Unknown};
-use crate::secret::Secret;
+use crate::host::{KNOWN_AFTER_APPLY, Planned, Unknown};
+use crate::secret::{MASK, Secret};
 
 /// The entries of a section; `None` when a value is known only after apply.
 fn entries(map: &Map) -> RhaiResult<Option<Entries>> {
@@ -33,6 +34,25 @@ fn entries(map: &Map) -> RhaiResult<Option<Entries>> {
         out.push((k.to_string(), value));
     }
     Ok(Some(out))
+}
+
+/// The section as it will be written, for `--diff`: secrets masked, a value
+/// known only after apply as `(known after apply)`.
+fn planned_section(target: &str, map: &Map) -> String {
+    let attrs: Vec<(String, String)> = map
+        .iter()
+        .map(|(k, v)| {
+            let shown = if v.is::<Unknown>() {
+                KNOWN_AFTER_APPLY.to_string()
+            } else if v.is::<Secret>() {
+                MASK.to_string()
+            } else {
+                v.to_string()
+            };
+            (k.to_string(), shown)
+        })
+        .collect();
+    AttrDiff::new(target).added(&attrs).build()
 }
 
 fn section_fields(path: &str, name: &str) -> Map {
@@ -67,7 +87,15 @@ fn set_section(env: &Env, path: Dynamic, name: &str, map: &Map, opts: &Map) -> R
             ..Default::default()
         };
         fs::preflight(&path, true, &w).map_err(host_error)?;
-        return unknown_report(env, "ini", "set_section", Some(&target), fields);
+        let diff = planned_section(&target, map);
+        return unknown_report_with_diff(
+            env,
+            "ini",
+            "set_section",
+            Some(&target),
+            fields,
+            Some(diff),
+        );
     };
     let outcome =
         ini::set_section(&env.ctx, &path, name, &entries, &attrs, allow).map_err(host_error)?;

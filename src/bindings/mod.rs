@@ -13,6 +13,7 @@ mod json;
 mod proc;
 mod register;
 mod systemd;
+mod time;
 mod unknown;
 mod version;
 
@@ -29,6 +30,7 @@ pub fn register_all(engine: &mut Engine, env: &Rc<Env>) -> Vec<(&'static str, Sh
     json::register(engine, env.ctx.mode);
     let modules: Vec<(&'static str, Module)> = vec![
         ("version", version::module()),
+        ("time", time::module()),
         ("fs", fs::module(env)),
         ("ini", ini::module(env)),
         ("proc", proc::module(env)),

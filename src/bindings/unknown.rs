@@ -15,12 +15,29 @@ pub fn unknown_report(
     target: Option<&str>,
     fields: Map,
 ) -> RhaiResult<Map> {
+    unknown_report_with_diff(env, module, action, target, fields, None)
+}
+
+/// [`unknown_report`] with the planned state for `--diff` (the known parts,
+/// and `(known after apply)` where a placeholder goes).
+pub fn unknown_report_with_diff(
+    env: &Env,
+    module: &str,
+    action: &str,
+    target: Option<&str>,
+    fields: Map,
+    diff: Option<String>,
+) -> RhaiResult<Map> {
     let outcome = deferred_change(
         env.ctx.mode,
         &format!("{module}::{action}"),
         "depends on a value known after apply",
     )
-    .map_err(host_error)?;
+    .map_err(host_error)?
+    .with_diff(
+        diff.filter(|_| env.ctx.diff)
+            .map(|d| env.ctx.redactor.redact(&d)),
+    );
     Ok(env.report(
         module,
         action,

@@ -168,12 +168,18 @@ pub struct EvalArgs {
     /// Evaluate this file instead
     #[arg(long, short = 'f', value_name = "FILE")]
     pub file: Option<PathBuf>,
+    /// Print a string result without quotes (the default when stdout is not a terminal)
+    #[arg(long)]
+    pub raw: bool,
     #[command(flatten)]
     pub session: SessionArgs,
 }
 
 #[derive(Args, Debug)]
 pub struct ReplArgs {
+    /// Print string results without quotes (the default when stdout is not a terminal)
+    #[arg(long)]
+    pub raw: bool,
     #[command(flatten)]
     pub session: SessionArgs,
 }

@@ -148,6 +148,7 @@ pub fn markdown(docs: &[FnDoc]) -> String {
             out.push('\n');
         }
     }
+    out.push_str(&super::doc_builtins::markdown());
     out
 }
 
@@ -203,8 +204,10 @@ pub fn doc(
                     d.doc.first().map(String::as_str).unwrap_or("")
                 );
             }
-            outln!("\n`runbook doc MODULE` or `runbook doc MODULE::FUNCTION` for the full text");
+            outln!("{}", super::doc_builtins::listing());
+            outln!("`runbook doc MODULE` or `runbook doc MODULE::FUNCTION` for the full text");
         }
+        Some("rhai") => outln!("{}", super::doc_builtins::listing()),
         Some(query) => {
             let (module, func) = match query.split_once("::") {
                 Some((m, f)) => (m, Some(f)),

@@ -2,13 +2,15 @@
 
 use rhai::Scope;
 
-use super::args::EvalArgs;
+use std::io::IsTerminal;
+
+use super::args::{EvalArgs, OutputFormat};
 use super::error::{CliError, EXIT_OK};
 use super::options;
 use crate::host::Cancel;
 use crate::report::Event;
 use crate::runtime::params::resolve_undeclared;
-use crate::runtime::pretty::pretty;
+use crate::runtime::pretty::shown;
 use crate::runtime::{RunError, Script, Session};
 
 pub fn eval(args: EvalArgs, cancel: Cancel) -> Result<u8, CliError> {
@@ -33,6 +35,7 @@ pub fn eval(args: EvalArgs, cancel: Cancel) -> Result<u8, CliError> {
             ));
         }
     };
+    let raw = raw_strings(args.raw, args.session.output);
     let opts = options::options(&args.session);
     let resolved = resolve_undeclared(&options::param_sources(&args.session, false))?;
     let session = Session::new(opts, script.dir().map(Into::into), cancel);
@@ -47,7 +50,7 @@ pub fn eval(args: EvalArgs, cancel: Cancel) -> Result<u8, CliError> {
         Ok(value) => {
             if !value.is_unit() {
                 session.emit(Event::Value {
-                    text: pretty(&value),
+                    text: shown(&value, raw),
                 });
             }
             Ok(EXIT_OK)
@@ -55,4 +58,11 @@ pub fn eval(args: EvalArgs, cancel: Cancel) -> Result<u8, CliError> {
         Err(RunError::Interrupted) => Err(CliError::Interrupted),
         Err(RunError::Failed(d)) => Err(CliError::Failed(d)),
     }
+}
+
+/// Strings print bare with `--raw`, or when stdout is a pipe or a file (a
+/// shell script's `$(runbook eval ...)`); quoted on a terminal, where `"42"`
+/// and `42` must look different. JSON output keeps the quoted form in `text`.
+pub fn raw_strings(flag: bool, output: OutputFormat) -> bool {
+    output == OutputFormat::Human && (flag || !std::io::stdout().is_terminal())
 }

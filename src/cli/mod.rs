@@ -13,6 +13,7 @@ macro_rules! outln {
 mod args;
 mod check;
 mod doc;
+mod doc_builtins;
 mod eject;
 mod elf;
 mod error;

@@ -1,6 +1,7 @@
 //! Host primitives in plain Rust: fact (read actual) -> plan (desired vs actual)
 //! -> apply unless check mode -> [`Outcome`]. No Rhai types here.
 
+pub mod attr_diff;
 pub mod aws;
 mod context;
 mod duration;
@@ -15,6 +16,7 @@ pub mod fs;
 pub mod ini;
 pub mod process;
 pub mod systemd;
+pub mod time;
 pub mod users;
 pub mod version;
 pub mod wait;

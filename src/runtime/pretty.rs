@@ -6,6 +6,16 @@ use rhai::Dynamic;
 use crate::host::Unknown;
 use crate::secret::{MASK, Secret};
 
+/// The value as `eval` and the REPL print it: with `raw`, a string result is
+/// its bare text (no quotes, no escapes), the way `jq -r` prints, so a shell
+/// script can use it; anything else is shown as [`pretty`] shows it.
+pub fn shown(value: &Dynamic, raw: bool) -> String {
+    match value.clone().into_string() {
+        Ok(s) if raw => s,
+        _ => pretty(value),
+    }
+}
+
 pub fn pretty(value: &Dynamic) -> String {
     let mut out = String::new();
     write_value(&mut out, value, 0);

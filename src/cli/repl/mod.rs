@@ -19,7 +19,7 @@ use super::{doc, options};
 use crate::host::{Cancel, Mode, Redact};
 use crate::report::Event;
 use crate::runtime::params::{Resolved, resolve_undeclared};
-use crate::runtime::pretty::pretty;
+use crate::runtime::pretty::{pretty, shown};
 use crate::runtime::{Options, RunError, Script, Session};
 use completer::ReplHelper;
 pub use input::is_incomplete;
@@ -52,6 +52,8 @@ struct Repl {
     imports: Vec<(String, String)>,
     transcript: Vec<String>,
     counter: usize,
+    /// String results printed without quotes (see `eval::raw_strings`).
+    raw: bool,
 }
 
 impl Repl {
@@ -67,6 +69,7 @@ impl Repl {
             imports: Vec::new(),
             transcript: Vec::new(),
             counter: 0,
+            raw: false,
         }
     }
 
@@ -161,7 +164,7 @@ impl Repl {
                 }
                 if !value.is_unit() {
                     self.session.emit(Event::Value {
-                        text: pretty(&value),
+                        text: shown(&value, self.raw),
                     });
                 }
                 Ok(())
@@ -300,7 +303,9 @@ pub fn repl(args: ReplArgs, cancel: Cancel) -> Result<u8, CliError> {
     let resolved = resolve_undeclared(&options::param_sources(&args.session, false))?;
     let tty = std::io::stdin().is_terminal();
     opts.interactive = tty;
+    let raw = super::eval::raw_strings(args.raw, args.session.output);
     let mut repl = Repl::new(opts, resolved, cancel);
+    repl.raw = raw;
     if !tty {
         return scripted(&mut repl);
     }

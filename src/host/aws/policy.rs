@@ -152,6 +152,11 @@ pub fn same(a: &Value, b: &Value) -> bool {
     normalize(a) == normalize(b)
 }
 
+/// The document as [`same`] compares it, for plans: what is shown is what is checked.
+pub fn normalized(doc: &Value) -> Value {
+    normalize(doc)
+}
+
 /// A canonical form: `Version` defaulted, `Statement` a list of statements
 /// without `Sid` (the vendor example's `VisualEditor0` must not count), single
 /// strings as one-element lists, lists sorted and deduplicated, action names

@@ -13,6 +13,7 @@ use super::{
     DEFAULT_DIR_MODE, Kind, MkdirOpts, absolute, attr_summary, attrs, check_owner_change,
     destination, lstat, missing_dir_error,
 };
+use crate::host::attr_diff::AttrDiff;
 use crate::host::{Ctx, ErrorKind, HostError, HostResult, Outcome};
 
 const VERB: &str = "create or change a directory";
@@ -104,10 +105,17 @@ pub fn mkdir(ctx: &Ctx, path: &str, opts: &MkdirOpts) -> HostResult<Outcome> {
                 }
                 h.chmod(mode)?;
             }
-            Ok(Outcome::change(
-                ctx.mode,
-                format!("create directory, mode {mode}"),
-            ))
+            let diff = ctx.diff.then(|| {
+                let mut attrs = vec![
+                    ("kind".to_string(), "directory".to_string()),
+                    ("mode".to_string(), mode.to_string()),
+                ];
+                // Unset, the owner is whoever runs this: nothing to review.
+                attrs.extend(wanted.uid.map(|u| ("uid".to_string(), u.to_string())));
+                attrs.extend(wanted.gid.map(|g| ("gid".to_string(), g.to_string())));
+                AttrDiff::new(path).added(&attrs).build()
+            });
+            Ok(Outcome::change(ctx.mode, format!("create directory, mode {mode}")).with_diff(diff))
         }
     }
 }
@@ -139,8 +147,17 @@ pub fn remove(ctx: &Ctx, path: &str) -> HostResult<Outcome> {
         };
         r.map_err(|e| HostError::io("cannot remove", &p, e))?;
     }
-    Ok(Outcome::change(
-        ctx.mode,
-        format!("remove {}", st.kind.as_str()),
-    ))
+    // What goes, for --diff: its attributes (not its content, which may be secret).
+    let diff = ctx.diff.then(|| {
+        AttrDiff::new(path)
+            .removed(&[
+                ("kind".into(), st.kind.as_str().into()),
+                ("mode".into(), st.mode.to_string()),
+                ("uid".into(), st.uid.to_string()),
+                ("gid".into(), st.gid.to_string()),
+                ("size".into(), format!("{} bytes", st.size)),
+            ])
+            .build()
+    });
+    Ok(Outcome::change(ctx.mode, format!("remove {}", st.kind.as_str())).with_diff(diff))
 }

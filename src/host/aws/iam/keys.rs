@@ -7,6 +7,7 @@ use serde::Serialize;
 use aws_sdk_iam::operation::create_access_key::CreateAccessKeyOutput;
 
 use super::{Clients, ROTATE_ADVICE, fail, is_not_found, once, timestamp};
+use crate::host::attr_diff::AttrDiff;
 use crate::host::{Ctx, ErrorKind, HostError, HostResult, Outcome, Planned, deferred_change};
 use crate::secret::Secret;
 
@@ -91,6 +92,17 @@ pub async fn create_access_key(
     user: &str,
 ) -> HostResult<NewAccessKey> {
     let keys = access_keys(ctx, clients, user).await?;
+    let create_diff = |id: &str| {
+        ctx.diff.then(|| {
+            AttrDiff::new(&format!("access key of user {user}"))
+                .added(&[
+                    ("id".into(), id.to_string()),
+                    ("secret".into(), crate::secret::MASK.into()),
+                    ("status".into(), "Active".into()),
+                ])
+                .build()
+        })
+    };
     if ctx.mode.is_check() {
         // An earlier step of the plan may delete a key first (rotation): in check
         // mode that delete only was planned, so the limit is noted, not enforced.
@@ -105,7 +117,8 @@ pub async fn create_access_key(
             outcome: Outcome::change(
                 ctx.mode,
                 format!("create an access key for user {user}{note}"),
-            ),
+            )
+            .with_diff(create_diff(crate::host::KNOWN_AFTER_APPLY)),
         });
     }
     if keys.len() >= 2 {
@@ -119,7 +132,8 @@ pub async fn create_access_key(
     ctx.redactor.register(secret.expose());
     let id = key.access_key_id.clone();
     Ok(NewAccessKey {
-        outcome: Outcome::change(ctx.mode, format!("created access key {id} for user {user}")),
+        outcome: Outcome::change(ctx.mode, format!("created access key {id} for user {user}"))
+            .with_diff(create_diff(&id)),
         id: Planned::Known(id),
         secret: Some(secret),
     })
@@ -272,10 +286,16 @@ pub async fn deactivate_access_key(
             .await
             .map_err(|e| fail(clients, "iam:UpdateAccessKey", e))?;
     }
+    let diff = ctx.diff.then(|| {
+        AttrDiff::new(&format!("access key {id} of user {user}"))
+            .changed("status", &key.status, StatusType::Inactive.as_str())
+            .build()
+    });
     Ok(Outcome::change(
         ctx.mode,
         format!("deactivate access key {id} of user {user}"),
-    ))
+    )
+    .with_diff(diff))
 }
 
 /// Deletes the key; `ok` when it no longer exists.
@@ -310,8 +330,14 @@ pub async fn delete_access_key(
             }
         }
     }
-    Ok(Outcome::change(
-        ctx.mode,
-        format!("delete access key {id} of user {user}"),
-    ))
+    let diff = ctx.diff.then(|| {
+        AttrDiff::new(&format!("access key {id} of user {user}"))
+            .removed(&[
+                ("id".into(), id.clone()),
+                ("status".into(), key.status.clone()),
+                ("created".into(), key.created.clone()),
+            ])
+            .build()
+    });
+    Ok(Outcome::change(ctx.mode, format!("delete access key {id} of user {user}")).with_diff(diff))
 }

@@ -142,8 +142,8 @@ pub async fn ensure_policy(
     };
     let plan = plan_policy(current.as_ref(), document);
     let summary = plan.summary(name, ctx.mode);
-    let diff =
-        (ctx.diff && plan.is_change()).then(|| diff(info.as_ref().map(|i| &i.document), document));
+    let diff = (ctx.diff && plan.is_change())
+        .then(|| diff(name, info.as_ref().map(|i| &i.document), document));
     let mut warnings = vec![];
     if let (Some(i), Some(d)) = (&info, description) {
         if i.description.as_deref().unwrap_or("") != d {
@@ -331,17 +331,15 @@ async fn create_version_once(
     }
 }
 
-/// A before/after view of two documents for `--diff`.
-fn diff(before: Option<&Value>, after: &Value) -> String {
-    let pretty = |v: &Value| serde_json::to_string_pretty(v).unwrap_or_default();
-    let mut out = String::new();
-    if let Some(b) = before {
-        for line in pretty(b).lines() {
-            out.push_str(&format!("-{line}\n"));
-        }
-    }
-    for line in pretty(after).lines() {
-        out.push_str(&format!("+{line}\n"));
-    }
-    out
+/// A before/after view of two documents for `--diff`, both normalised the
+/// way the comparison sees them, so the plan shows exactly what differs.
+fn diff(name: &str, before: Option<&Value>, after: &Value) -> String {
+    let pretty =
+        |v: &Value| serde_json::to_string_pretty(&policy::normalized(v)).unwrap_or_default();
+    crate::host::fs::diff::line_diff(
+        &format!("policy {name}"),
+        before.map(pretty).as_deref(),
+        &pretty(after),
+        false,
+    )
 }

@@ -4,7 +4,10 @@ use aws_sdk_iam::types::Tag;
 use serde::Serialize;
 
 use super::{Clients, check_path, fail, is_not_found, once, timestamp};
-use crate::host::{Ctx, ErrorKind, HostError, HostResult, Outcome, Planned, deferred_change};
+use crate::host::attr_diff::{AttrDiff, prefixed};
+use crate::host::{
+    Ctx, ErrorKind, HostError, HostResult, KNOWN_AFTER_APPLY, Outcome, Planned, deferred_change,
+};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct UserInfo {
@@ -61,11 +64,23 @@ pub async fn ensure_user(
             })
             .collect()
     };
+    // The whole desired user, as a create shows it under --diff.
+    let create_diff = ctx.diff.then(|| {
+        AttrDiff::new(&format!("user {name}"))
+            .added(&[
+                ("name".into(), format!("{name:?}")),
+                ("path".into(), format!("{:?}", path.unwrap_or("/"))),
+                ("arn".into(), crate::host::KNOWN_AFTER_APPLY.into()),
+            ])
+            .added(&prefixed("tags", tags))
+            .build()
+    });
     let Some(current) = user(clients, name).await? else {
         if ctx.mode.is_check() {
             return Ok(EnsuredUser {
                 arn: Planned::Unknown,
-                outcome: Outcome::change(ctx.mode, format!("create user {name}")),
+                outcome: Outcome::change(ctx.mode, format!("create user {name}"))
+                    .with_diff(create_diff),
                 warnings: vec![],
             });
         }
@@ -83,7 +98,8 @@ pub async fn ensure_user(
         };
         return Ok(EnsuredUser {
             arn: Planned::Known(arn),
-            outcome: Outcome::change(ctx.mode, format!("created user {name}")),
+            outcome: Outcome::change(ctx.mode, format!("created user {name}"))
+                .with_diff(create_diff),
             warnings: vec![],
         });
     };
@@ -122,6 +138,17 @@ pub async fn ensure_user(
         });
     }
     let keys: Vec<&str> = missing.iter().map(|(k, _)| k.as_str()).collect();
+    let tag_diff = ctx.diff.then(|| {
+        let mut d = AttrDiff::new(&format!("user {name}"));
+        for (k, v) in &missing {
+            let key = format!("tags.{k}");
+            d = match have.tags().iter().find(|t| t.key() == k) {
+                Some(t) => d.changed(&key, &format!("{:?}", t.value()), &format!("{v:?}")),
+                None => d.added(&[(key, format!("{v:?}"))]),
+            };
+        }
+        d.build()
+    });
     if ctx.mode.is_apply() {
         clients
             .iam
@@ -137,7 +164,8 @@ pub async fn ensure_user(
         outcome: Outcome::change(
             ctx.mode,
             format!("user {name}: set tags {}", keys.join(", ")),
-        ),
+        )
+        .with_diff(tag_diff),
         warnings,
     })
 }
@@ -175,11 +203,17 @@ pub async fn ensure_user_policy(
     policy_arn: &Planned<String>,
 ) -> HostResult<Outcome> {
     let Planned::Known(arn) = policy_arn else {
+        let diff = ctx.diff.then(|| {
+            AttrDiff::new(&format!("user {user}"))
+                .added(&[("attached_policy".into(), KNOWN_AFTER_APPLY.into())])
+                .build()
+        });
         return deferred_change(
             ctx.mode,
             "iam::ensure_user_policy",
             format!("attach the new policy to user {user}"),
-        );
+        )
+        .map(|o| o.with_diff(diff));
     };
     let attached = match attached_policies(clients, user).await {
         Ok(a) => a,
@@ -202,10 +236,12 @@ pub async fn ensure_user_policy(
             .await
             .map_err(|e| fail(clients, "iam:AttachUserPolicy", e))?;
     }
-    Ok(Outcome::change(
-        ctx.mode,
-        format!("attach policy {arn} to user {user}"),
-    ))
+    let diff = ctx.diff.then(|| {
+        AttrDiff::new(&format!("user {user}"))
+            .added(&[("attached_policy".into(), arn.clone())])
+            .build()
+    });
+    Ok(Outcome::change(ctx.mode, format!("attach policy {arn} to user {user}")).with_diff(diff))
 }
 
 enum Created {
