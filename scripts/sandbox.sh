@@ -27,7 +27,11 @@ SUITE=bookworm
 # tinyproxy, stunnel4 and openssl for the proxy and TLS tests (tests/it/common/net.rs).
 PACKAGES=systemd,systemd-sysv,dbus,ca-certificates,gzip,procps,passwd,tinyproxy,stunnel4,openssl
 # The tag carries a hash of the recipe, so a changed package list rebuilds.
-RECIPE_HASH=$(printf '%s %s' "$SUITE" "$PACKAGES" | sha256sum | cut -c1-10)
+# Services the packages would start at boot; the tests start their own copies,
+# and on the host network a boot-time tinyproxy of each sandbox fights for
+# port 8888 (and leaves the second sandbox "degraded").
+MASKED=tinyproxy.service,stunnel4.service
+RECIPE_HASH=$(printf '%s %s %s' "$SUITE" "$PACKAGES" "$MASKED" | sha256sum | cut -c1-10)
 IMAGE="${SANDBOX_IMAGE:-runbook-agent-host:$SUITE-$RECIPE_HASH}"
 
 log() { printf 'sandbox: %s\n' "$*" >&2; }
@@ -97,6 +101,8 @@ cmd_image() {
     die "debootstrap failed; see $BUILD/debootstrap.log"
   # An empty machine-id makes systemd generate one per container.
   : >"$rootfs/etc/machine-id"
+  local unit
+  for unit in ${MASKED//,/ }; do ln -sf /dev/null "$rootfs/etc/systemd/system/$unit"; done
   rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
   log "importing as $IMAGE"
   tar -C "$rootfs" -c . | docker import -c 'CMD ["/sbin/init"]' - "$IMAGE" >/dev/null
