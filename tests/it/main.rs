@@ -11,6 +11,7 @@ mod common;
 
 mod archive;
 mod aws;
+mod aws_instance_profile;
 mod bad_input;
 mod bindings_local;
 mod check_cmd;

@@ -38,7 +38,7 @@ pub struct Clients {
 }
 
 impl Clients {
-    fn new(config: SdkConfig) -> Self {
+    pub(super) fn new(config: SdkConfig) -> Self {
         Clients {
             iam: aws_sdk_iam::Client::new(&config),
             sts: aws_sdk_sts::Client::new(&config),

@@ -25,6 +25,7 @@ pub mod archive;
 pub mod child;
 pub mod engine;
 pub mod gate;
+pub mod imds;
 pub mod moto;
 pub mod runner;
 
