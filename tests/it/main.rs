@@ -24,6 +24,7 @@ mod ini;
 mod lock_and_signals;
 mod playbook_decommission;
 mod playbook_doctor;
+mod playbook_doctor_ec2;
 mod playbook_iam_user;
 mod playbook_instance_profile;
 mod playbook_rotate;

@@ -186,3 +186,25 @@ fn after_the_instance_profile_variant_the_account_is_as_before() {
     let again = decom(&["--output", "json"]);
     assert_eq!(recap(&again)["changed"], 0, "{}", again.stdout);
 }
+
+#[test]
+fn a_rerun_after_an_interrupted_decommission_converges() {
+    let Some(_g) = host_with_moto() else { return };
+    let before = listings();
+    install();
+    // As if killed right after the key's deletion, then after the policy's detachment.
+    let (id, _) = key_in(std::path::Path::new(CRED_FILE));
+    eval(&format!(
+        "iam::deactivate_access_key(\"agent-e2e\", \"{id}\"); iam::delete_access_key(\"agent-e2e\", \"{id}\")"
+    ));
+    let first = decommission(&["--set", "delete_policy=true"]);
+    assert_eq!(first.code, 0, "{}", first.all());
+    assert_eq!(listings(), before);
+    assert!(profile_of(&std::fs::read_to_string(CRED_FILE).unwrap(), "alation_auth").is_empty());
+
+    install();
+    eval("iam::detach_user_policy(\"agent-e2e\", iam::policy(\"read_secrets_policy\").arn)");
+    let second = decommission(&["--set", "delete_policy=true"]);
+    assert_eq!(second.code, 0, "{}", second.all());
+    assert_eq!(listings(), before);
+}

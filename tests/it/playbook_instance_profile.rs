@@ -137,3 +137,52 @@ fn a_host_without_imds_is_told_to_use_the_iam_user_variant() {
     );
     assert_eq!(world(), before);
 }
+
+#[test]
+fn a_foreign_instance_profile_is_replaced_only_when_asked_and_confirmed() {
+    let Some(_g) = host_with_moto() else { return };
+    let id = run_instance();
+    let imds = Imds::start(&id, "us-east-1");
+    eval(&format!(
+        "iam::ensure_role(\"other-software\", iam::ec2_trust_policy()); \
+         iam::ensure_instance_profile(\"other-software\", \"other-software\"); \
+         ec2::ensure_instance_profile(\"{id}\", \"other-software\")"
+    ));
+    // Without a terminal and without --yes there is no confirmation.
+    let unconfirmed = runbook(&[
+        "run",
+        PLAYBOOK,
+        "--set",
+        "replace_instance_profile=true",
+        "--set",
+        &addon_arg(OLD),
+    ])
+    .env_remove("AWS_EC2_METADATA_DISABLED")
+    .env("AWS_EC2_METADATA_SERVICE_ENDPOINT", &imds.endpoint)
+    .run();
+    assert_eq!(unconfirmed.code, 1, "{}", unconfirmed.all());
+    assert_contains!(unconfirmed.all(), "--yes");
+    assert_eq!(
+        eval(&format!("ec2::instance_profile(\"{id}\").profile_name")),
+        "\"other-software\""
+    );
+
+    let replaced = playbook(
+        &imds,
+        &[
+            "--set",
+            "replace_instance_profile=true",
+            "--set",
+            &addon_arg(OLD),
+        ],
+    );
+    assert_eq!(replaced.code, 0, "{}", replaced.all());
+    assert_contains!(
+        replaced.stdout,
+        "replace instance profile other-software with"
+    );
+    assert_eq!(
+        eval(&format!("ec2::instance_profile(\"{id}\").profile_name")),
+        format!("\"alation-agent-{id}\"")
+    );
+}
