@@ -39,6 +39,8 @@ pub fn register_all(engine: &mut Engine, env: &Rc<Env>) -> Vec<(&'static str, Sh
         ("sts", aws::sts_module(env)),
         ("iam", aws::iam_module(env)),
         ("secrets", aws::secrets_module(env)),
+        ("ec2", aws::ec2_module(env)),
+        ("imds", aws::imds_module(env)),
         ("docker", docker::module(env)),
         ("systemd", systemd::module(env)),
     ];

@@ -15,7 +15,7 @@ use crate::host::aws::{Clients, iam, policy};
 use crate::host::{Ctx, HostResult, Outcome, Planned, Unknown};
 
 /// A document given as a map (built in the script) or as JSON text.
-fn document_arg(v: &Dynamic) -> RhaiResult<serde_json::Value> {
+pub(super) fn document_arg(v: &Dynamic) -> RhaiResult<serde_json::Value> {
     if let Some(s) = v.read_lock::<ImmutableString>() {
         return policy::parse(&s).map_err(host_error);
     }
@@ -46,7 +46,7 @@ fn ensure_policy(env: &Env, name: &str, document: &Dynamic, opts: &Map) -> RhaiR
     Ok(env.report("iam", "ensure_policy", name, &r.outcome, fields))
 }
 
-fn tags_opt(opts: &Map) -> RhaiResult<Vec<(String, String)>> {
+pub(super) fn tags_opt(opts: &Map) -> RhaiResult<Vec<(String, String)>> {
     let Some(t) = opts.get("tags").filter(|t| !t.is_unit()) else {
         return Ok(vec![]);
     };
@@ -279,5 +279,7 @@ pub fn module(env: &Rc<Env>) -> Module {
         "/// Deletes the user's access key; `ok` when it no longer exists.",
         |ctx, c, u, id| Box::pin(iam::delete_access_key(ctx, c, u, id)),
     );
+    super::roles::register(&mut m, env);
+    super::retire::register(&mut m, env);
     m
 }

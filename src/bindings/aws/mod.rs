@@ -1,8 +1,12 @@
-//! `aws::`, `sts::`, `iam::`, `secrets::` — the AWS primitives for scripts, a
+//! `aws::`, `sts::`, `iam::`, `secrets::`, `ec2::`, `imds::` — the AWS primitives for scripts, a
 //! file per service as in `host/aws/`.
 
 mod config;
+mod ec2;
 mod iam;
+mod imds;
+mod retire;
+mod roles;
 mod secrets;
 mod sts;
 
@@ -11,7 +15,9 @@ use std::rc::Rc;
 use rhai::Dynamic;
 
 pub use config::module as aws_module;
+pub use ec2::module as ec2_module;
 pub use iam::module as iam_module;
+pub use imds::module as imds_module;
 pub use secrets::module as secrets_module;
 pub use sts::module as sts_module;
 

@@ -43,7 +43,7 @@ pub struct Clients {
 }
 
 impl Clients {
-    fn new(config: SdkConfig, mut net: Net) -> Self {
+    pub(super) fn new(config: SdkConfig, mut net: Net) -> Self {
         net.endpoint_url = config.endpoint_url().map(str::to_string);
         net.region = config.region().map(|r| r.to_string());
         Clients {
@@ -141,7 +141,7 @@ async fn check_profile(explicit: Option<&str>) -> HostResult<()> {
 }
 
 /// The loader with runbook's HTTP client (CA bundle, proxy) and timeouts.
-fn with_net(loader: ConfigLoader, net: &Net) -> HostResult<ConfigLoader> {
+pub(super) fn with_net(loader: ConfigLoader, net: &Net) -> HostResult<ConfigLoader> {
     Ok(loader
         .http_client(net.http_client()?)
         .timeout_config(net.timeouts()))

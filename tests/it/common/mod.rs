@@ -29,6 +29,7 @@ pub mod child;
 pub mod engine;
 pub mod faults;
 pub mod gate;
+pub mod imds;
 pub mod moto;
 pub mod net;
 pub mod runner;

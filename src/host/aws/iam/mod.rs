@@ -1,4 +1,5 @@
-//! `iam`: managed policies, users, their attachments and access keys.
+//! `iam`: managed policies, users, roles, instance profiles, their
+//! attachments and access keys.
 //!
 //! Each operation reads the current state just before it acts, plans, and
 //! mutates only in apply mode. In check mode what would be created is
@@ -8,6 +9,9 @@ mod keys;
 mod once;
 mod plan;
 mod policies;
+mod profiles;
+pub mod retire;
+mod roles;
 mod users;
 
 use aws_sdk_iam::config::http::HttpResponse;
@@ -26,6 +30,13 @@ pub use keys::{
 };
 pub use plan::{CurrentPolicy, PolicyPlan, PolicyVersion, VersionPlan, plan_policy, plan_versions};
 pub use policies::{EnsuredPolicy, PolicyInfo, ensure_policy, policy};
+pub use profiles::{
+    EnsuredInstanceProfile, InstanceProfileInfo, ensure_instance_profile, instance_profile,
+};
+pub use roles::{
+    EnsuredRole, RoleInfo, ec2_trust_policy, ensure_role, ensure_role_policy, role, role_policies,
+    trusts_service,
+};
 pub use users::{
     EnsuredUser, UserInfo, attached_policies, ensure_user, ensure_user_policy, user, user_policies,
 };
