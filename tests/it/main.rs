@@ -31,6 +31,7 @@ mod param_types;
 mod plan_diff;
 mod plan_diff_local;
 mod playbook_decommission;
+mod playbook_decommission_kills;
 mod playbook_doctor;
 mod playbook_doctor_ec2;
 mod playbook_iam_user;
