@@ -8,6 +8,8 @@
 //! - [`engine`]: an in-process session, built the way `runbook` builds its own;
 //! - [`runner`]: the real binary in a temp folder with a clean environment;
 //! - [`archive`]: the stand-in add-on archives, and gzip both ways;
+//! - [`leak`]: the leak scan every runner and engine output goes through;
+//! - [`counters`]: the tests' own counters, for docs/reliability.md;
 //! - [`child`]: this test binary run again, for what must not change the
 //!   process the tests share;
 //! - `assert_contains!` and `assert_not_contains!` ([`assert`]): on failure
@@ -23,8 +25,10 @@ pub mod assert;
 pub mod agent;
 pub mod archive;
 pub mod child;
+pub mod counters;
 pub mod engine;
 pub mod gate;
+pub mod leak;
 pub mod moto;
 pub mod runner;
 

@@ -16,6 +16,8 @@ pub fn bin() -> &'static str {
 }
 
 pub struct Test {
+    /// Before `dir`: fields drop in order, and the scan needs the folder.
+    scan: super::leak::FolderScan,
     pub dir: tempfile::TempDir,
     args: Vec<OsString>,
     env: BTreeMap<OsString, OsString>,
@@ -56,6 +58,10 @@ impl Test {
             dir.path().join("runbook.lock").into(),
         );
         Test {
+            scan: super::leak::FolderScan {
+                dir: dir.path().to_path_buf(),
+                allowed: Vec::new(),
+            },
             dir,
             args: Vec::new(),
             env,
@@ -90,6 +96,20 @@ impl Test {
     pub fn env_remove(mut self, k: &str) -> Self {
         self.env.remove(OsStr::new(k));
         self.removed.push(k.into());
+        self
+    }
+
+    /// A file of the test folder that is meant to hold a secret (the run's
+    /// destination): the leak scan leaves it out.
+    pub fn destination(mut self, path: impl AsRef<Path>) -> Self {
+        self.scan.allowed.push(path.as_ref().to_path_buf());
+        self
+    }
+
+    /// A secret the test gives the run (a secret parameter, a password on
+    /// stdin): the leak scan fails the test if it shows up.
+    pub fn secret(self, value: &str) -> Self {
+        super::leak::secret(value);
         self
     }
 
@@ -160,10 +180,17 @@ impl Test {
             }
         }
         let out = child.wait_with_output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        let what = format!("{:?}", self.args);
+        super::leak::output(&format!("the stdout of runbook {what}"), &stdout);
+        super::leak::output(&format!("the stderr of runbook {what}"), &stderr);
+        // What the run left in its folder: scanned as the scan drops.
+        drop(self.scan);
         Output {
             code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            stdout,
+            stderr,
             _dir: self.dir,
         }
     }
