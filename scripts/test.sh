@@ -11,6 +11,9 @@
 #   scripts/test.sh                   everything, with fmt, clippy and the release
 #   scripts/test.sh FILTER...         tests of tests/it whose path contains a
 #                                     FILTER, e.g. `scripts/test.sh fs:: aws::`
+#   scripts/test.sh --soak [FILTER...] the full random-kill counts (RUNBOOK_SOAK=1):
+#                                     by default the kill tests (kill_ini::,
+#                                     kill_playbook::); a subset, as above
 #   scripts/test.sh --CARGO-ARGS...   the arguments as they are for cargo test,
 #                                     e.g. `scripts/test.sh --lib`
 #                                     (a subset skips fmt, clippy and the release)
@@ -23,6 +26,12 @@ export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 export CI="${CI:-true}"
+# --soak: the full counts of the random tests, a subset run like the filters.
+if [ "${1:-}" = "--soak" ]; then
+  shift
+  export RUNBOOK_SOAK=1
+  [ $# -gt 0 ] || set -- kill_ini:: kill_playbook::
+fi
 
 step() { printf '\n==> %s\n' "$*"; }
 

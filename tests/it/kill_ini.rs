@@ -81,7 +81,8 @@ fn set_section_killed_at_random_never_leaves_a_partial_file() {
     let d = tempfile::tempdir().unwrap();
     let f = d.path().join("credentials");
     let original = big_file();
-    // The versions a complete write can leave.
+    // The versions a complete write can leave, and how long one write takes.
+    let started = std::time::Instant::now();
     let versions: Vec<Vec<u8>> = (0..2)
         .map(|n| {
             std::fs::write(&f, &original).unwrap();
@@ -89,6 +90,8 @@ fn set_section_killed_at_random_never_leaves_a_partial_file() {
             std::fs::read(&f).unwrap()
         })
         .collect();
+    let write_us = started.elapsed().as_micros() as u64 / 2;
+    eprintln!("one write of the file: {write_us}µs");
     std::fs::write(&f, &original).unwrap();
     std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o600)).unwrap();
     let (mut partial, mut temps, mut wider) = (0, 0, 0);
@@ -102,9 +105,8 @@ fn set_section_killed_at_random_never_leaves_a_partial_file() {
             .unwrap();
         let mut lines = std::io::BufReader::new(c.stdout.take().unwrap()).lines();
         assert!(lines.any(|l| l.is_ok_and(|l| l.contains("WRITER READY"))));
-        // A write of this file takes a few milliseconds: spread the kills
-        // over several writes.
-        std::thread::sleep(Duration::from_micros(rng.below(30_000)));
+        // Spread the kills over the first few writes.
+        std::thread::sleep(Duration::from_micros(rng.below(4 * write_us + 1000)));
         c.kill().unwrap();
         c.wait().unwrap();
         let got = std::fs::read(&f).unwrap();

@@ -9,6 +9,7 @@
 #[macro_use]
 mod common;
 
+mod agent_world;
 mod archive;
 mod aws;
 mod bad_input;

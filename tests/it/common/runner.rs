@@ -182,7 +182,12 @@ impl Test {
         let out = child.wait_with_output().unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
         let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-        let what = format!("{:?}", self.args);
+        // Not the arguments themselves: a secret given by `--set` would be shown.
+        let what = self
+            .args
+            .first()
+            .map(|a| a.to_string_lossy().into_owned())
+            .unwrap_or_default();
         super::leak::output(&format!("the stdout of runbook {what}"), &stdout);
         super::leak::output(&format!("the stderr of runbook {what}"), &stderr);
         // What the run left in its folder: scanned as the scan drops.
