@@ -74,7 +74,7 @@ print("## The world under the Agent failing")
 print()
 cases = of("agent_world")
 if cases:
-    print("| case | count | runs | slowest exit after the fault |")
+    print("| case | count | runs | slowest: exit after the fault, or the failed run |")
     print("|---|---|---|---|")
     byc = defaultdict(list)
     for l in cases:

@@ -203,6 +203,7 @@ fn the_docker_daemon_going_away_mid_wait_fails_at_once_naming_it() {
     assert_eq!(code, Some(1), "{out}\n{err}");
     assert_contains!(err, "Docker daemon");
     assert_contains!(err, &c.0);
+    eprintln!("the error:\n{err}");
     record("docker daemon gone during docker::wait_running", took);
 
     // Back to the real daemon, with the container started: the rerun converges.
@@ -234,12 +235,17 @@ fn a_container_never_healthy_times_out_with_its_state_and_last_logs() {
             "echo never-healthy-first; echo never-healthy-last; exec sleep 3600",
         ],
     );
+    let t = Instant::now();
     let r = Test::new()
         .args(["eval", &wait_code(&c.0, "4s", true)])
         .run();
     assert_eq!(r.code, 1, "{}", r.all());
     assert_contains!(r.stderr, "unhealthy");
     assert_contains!(r.stderr, "never-healthy-last");
+    record(
+        "container never healthy: a 4s timeout with state and logs",
+        t.elapsed(),
+    );
 }
 
 #[test]
@@ -342,7 +348,9 @@ fn hydra_failing_to_start_shows_its_state_and_journal_then_a_rerun_converges() {
         ])
     };
     let failing = FailingHydra::new();
+    let t = Instant::now();
     let r = setup().run();
+    let took = t.elapsed();
     assert_eq!(r.code, 1, "{}", r.all());
     assert_contains!(r.stderr, "hydra");
     assert_contains!(r.stderr, "failed");
@@ -353,4 +361,8 @@ fn hydra_failing_to_start_shows_its_state_and_journal_then_a_rerun_converges() {
     let after = setup().arg("--output").arg("json").run();
     assert_eq!(after.code, 0, "{}", after.all());
     assert_eq!(recap(&after)["changed"], 0, "{}", after.stdout);
+    record(
+        "hydra exits 1 under the setup playbook (the whole failed run)",
+        took,
+    );
 }

@@ -131,7 +131,7 @@ pub fn output(place: &str, text: &str) {
 }
 
 /// Scans every regular file under `dir` except `allowed`, as outputs.
-pub fn folder(dir: &Path, allowed: &[PathBuf]) {
+pub fn folder(dir: &Path, allowed: &[(PathBuf, Option<Vec<u8>>)]) {
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
         let Ok(entries) = std::fs::read_dir(&d) else {
@@ -144,9 +144,15 @@ pub fn folder(dir: &Path, allowed: &[PathBuf]) {
             };
             if meta.is_dir() {
                 stack.push(p);
-            } else if meta.is_file() && !allowed.iter().any(|a| a == &p) {
+            } else if meta.is_file() {
                 // Only what the test could read: a file as another user's may not be.
-                if let Ok(bytes) = std::fs::read(&p) {
+                let Ok(bytes) = std::fs::read(&p) else {
+                    continue;
+                };
+                let spared = allowed
+                    .iter()
+                    .any(|(a, c)| a == &p && c.as_ref().is_none_or(|c| c == &bytes));
+                if !spared {
                     SCAN.with_borrow_mut(|s| s.files += 1);
                     output(
                         &format!("the file {}", p.display()),
@@ -162,14 +168,74 @@ pub fn folder(dir: &Path, allowed: &[PathBuf]) {
 /// the binary by hand lets its `Test` go): what the run left behind.
 pub struct FolderScan {
     pub dir: PathBuf,
-    pub allowed: Vec<PathBuf>,
+    /// Left out: a destination (any content), or an input the test wrote
+    /// (as long as it still holds what the test wrote).
+    pub allowed: RefCell<Vec<(PathBuf, Option<Vec<u8>>)>>,
 }
 
 impl Drop for FolderScan {
     fn drop(&mut self) {
         // A panic while unwinding would abort the whole test binary.
         if !std::thread::panicking() {
-            folder(&self.dir, &self.allowed);
+            folder(&self.dir, &self.allowed.borrow());
+        }
+    }
+}
+
+/// Records the values a run is given for its secret-typed parameters
+/// (`type = "secret"` in the script's `//! [params.NAME]` header): by
+/// `--set NAME=VALUE`, `--set NAME=@FILE` or `RUNBOOK_<NAME>`.
+pub fn secret_params(args: &[String], env: &[(String, String)], dir: &Path) {
+    let Some(i) = args.iter().position(|a| a == "run") else {
+        return;
+    };
+    let Some(script) = args.get(i + 1) else {
+        return;
+    };
+    let bundled = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("playbooks")
+        .join(format!("{script}.rhai"));
+    let Ok(src) =
+        std::fs::read_to_string(dir.join(script)).or_else(|_| std::fs::read_to_string(&bundled))
+    else {
+        return;
+    };
+    let mut current = None;
+    let mut secret_names = Vec::new();
+    for line in src
+        .lines()
+        .filter_map(|l| l.strip_prefix("//!"))
+        .map(str::trim)
+    {
+        if let Some(name) = line
+            .strip_prefix("[params.")
+            .and_then(|l| l.strip_suffix(']'))
+        {
+            current = Some(name.to_string());
+        } else if line.starts_with('[') {
+            current = None;
+        } else if line.replace(' ', "") == "type=\"secret\""
+            && let Some(n) = &current
+        {
+            secret_names.push(n.clone());
+        }
+    }
+    for name in secret_names {
+        for pair in args.windows(2).filter(|w| w[0] == "--set") {
+            if let Some(v) = pair[1].strip_prefix(&format!("{name}=")) {
+                match v.strip_prefix('@') {
+                    Some(f) => {
+                        if let Ok(text) = std::fs::read_to_string(dir.join(f)) {
+                            secret(text.trim_end_matches('\n'));
+                        }
+                    }
+                    None => secret(v),
+                }
+            }
+        }
+        let var = format!("RUNBOOK_{}", name.to_ascii_uppercase());
+        for (_, v) in env.iter().filter(|(k, _)| *k == var) {
+            secret(v);
         }
     }
 }

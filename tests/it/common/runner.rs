@@ -60,7 +60,7 @@ impl Test {
         Test {
             scan: super::leak::FolderScan {
                 dir: dir.path().to_path_buf(),
-                allowed: Vec::new(),
+                allowed: Default::default(),
             },
             dir,
             args: Vec::new(),
@@ -101,8 +101,11 @@ impl Test {
 
     /// A file of the test folder that is meant to hold a secret (the run's
     /// destination): the leak scan leaves it out.
-    pub fn destination(mut self, path: impl AsRef<Path>) -> Self {
-        self.scan.allowed.push(path.as_ref().to_path_buf());
+    pub fn destination(self, path: impl AsRef<Path>) -> Self {
+        self.scan
+            .allowed
+            .borrow_mut()
+            .push((path.as_ref().to_path_buf(), None));
         self
     }
 
@@ -136,6 +139,11 @@ impl Test {
             std::fs::create_dir_all(parent).unwrap();
         }
         std::fs::write(&p, content).unwrap();
+        // The test's own input: the leak scan spares it while it is unchanged.
+        self.scan
+            .allowed
+            .borrow_mut()
+            .push((p.clone(), Some(content.as_bytes().to_vec())));
         p
     }
 
@@ -168,6 +176,24 @@ impl Test {
     }
 
     pub fn run(self) -> Output {
+        super::leak::secret_params(
+            &self
+                .args
+                .iter()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect::<Vec<_>>(),
+            &self
+                .env
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.to_string_lossy().into_owned(),
+                        v.to_string_lossy().into_owned(),
+                    )
+                })
+                .collect::<Vec<_>>(),
+            self.path(),
+        );
         let mut cmd = self.command();
         cmd.stdin(Stdio::piped())
             .stdout(Stdio::piped())
