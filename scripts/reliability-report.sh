@@ -14,9 +14,15 @@ cd "$ROOT"
 counters="${1:-${RUNBOOK_TEST_COUNTERS:-target/reliability/counters.jsonl}}"
 out="${2:-docs/reliability.md}"
 [ -s "$counters" ] || { echo "no counters in $counters: run the tests first (scripts/test.sh …)" >&2; exit 1; }
-commit=$(git rev-parse --short=12 HEAD)
-# Measured on a tree with uncommitted changes: say so.
-git diff --quiet HEAD -- src tests playbooks 2>/dev/null || commit="$commit (with uncommitted changes)"
+# The commit the counters were measured on: HEAD, unless they come from an
+# earlier run (RELIABILITY_COMMIT=<commit>).
+if [ -n "${RELIABILITY_COMMIT:-}" ]; then
+  commit=$(git rev-parse --short=12 "$RELIABILITY_COMMIT")
+else
+  commit=$(git rev-parse --short=12 HEAD)
+  # Measured on a tree with uncommitted changes: say so.
+  git diff --quiet HEAD -- src tests playbooks scripts 2>/dev/null || commit="$commit (with uncommitted changes)"
+fi
 python3 - "$counters" "$commit" >"$out" <<'PY'
 import json, sys
 from collections import defaultdict
