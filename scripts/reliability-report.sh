@@ -23,11 +23,13 @@ else
   # Measured on a tree with uncommitted changes: say so.
   git diff --quiet HEAD -- src tests playbooks scripts 2>/dev/null || commit="$commit (with uncommitted changes)"
 fi
-python3 - "$counters" "$commit" >"$out" <<'PY'
+# What was run to get the counters, in a sentence (e.g. which filters).
+run="${RELIABILITY_RUN:-}"
+python3 - "$counters" "$commit" "$run" >"$out" <<'PY'
 import json, sys
 from collections import defaultdict
 
-path, commit = sys.argv[1], sys.argv[2]
+path, commit, run = sys.argv[1], sys.argv[2], sys.argv[3]
 lines = []
 for n, raw in enumerate(open(path), 1):
     raw = raw.strip()
@@ -56,6 +58,9 @@ print("whether it comes from the CI count (`scripts/test.sh`) or the full count"
 print("(`scripts/test.sh --soak`, `RUNBOOK_SOAK=1`). Rerun them the same way, and")
 print("replay a random run with the seed it printed (`RUNBOOK_TEST_SEED=…`).")
 print()
+if run:
+    print(f"These counters come from: {run}.")
+    print()
 
 print("## Random kill -9")
 print()
