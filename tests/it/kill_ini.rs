@@ -135,7 +135,7 @@ fn set_section_killed_at_random_never_leaves_a_partial_file() {
     }
     counters::record(
         "ini_kills",
-        serde_json::json!({"kills": kills, "after_a_write": written, "partial": partial, "temp_left": temps, "wider": wider}),
+        serde_json::json!({"kills": kills, "seed": rng.seed().to_string(), "after_a_write": written, "partial": partial, "temp_left": temps, "wider": wider}),
     );
     assert_eq!(
         (partial, temps, wider),

@@ -247,6 +247,6 @@ fn playbooks_killed_at_random_moments_converge_on_rerun() {
     }
     counters::record(
         "playbook_kills",
-        serde_json::json!({"kills": kills, "partial": partial, "temp_left": temps, "wider": wider, "over_2_keys": too_many, "orphans_named": orphans}),
+        serde_json::json!({"kills": kills, "seed": rng.seed().to_string(), "partial": partial, "temp_left": temps, "wider": wider, "over_2_keys": too_many, "orphans_named": orphans}),
     );
 }

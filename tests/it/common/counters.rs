@@ -46,7 +46,7 @@ pub fn record(kind: &str, fields: serde_json::Value) {
 
 /// A seeded xorshift generator: the seed is `RUNBOOK_TEST_SEED` or the
 /// clock, and is printed so a failing run can be replayed.
-pub struct Rng(u64);
+pub struct Rng(u64, u64);
 
 impl Rng {
     pub fn from_env(what: &str) -> Rng {
@@ -61,7 +61,12 @@ impl Rng {
             });
         // Past the harness's capture, so it is seen on failure and success.
         eprintln!("{what}: RUNBOOK_TEST_SEED={seed}");
-        Rng(seed.max(1))
+        Rng(seed.max(1), seed)
+    }
+
+    /// The seed it started from, for the counters.
+    pub fn seed(&self) -> u64 {
+        self.1
     }
 
     pub fn next(&mut self) -> u64 {
