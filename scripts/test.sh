@@ -14,6 +14,9 @@
 #                                     (a FILTER with `ansible` or `ssm` in it also runs
 #                                     the Ansible collection's and the SSM document's
 #                                     tests: scripts/ansible.sh test)
+#   scripts/test.sh --soak [FILTER...] the full random-kill counts (RUNBOOK_SOAK=1):
+#                                     by default the kill tests (kill_ini::,
+#                                     kill_playbook::); a subset, as above
 #   scripts/test.sh --CARGO-ARGS...   the arguments as they are for cargo test,
 #                                     e.g. `scripts/test.sh --lib`
 #                                     (a subset skips fmt, clippy and the release)
@@ -26,6 +29,12 @@ export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 export CI="${CI:-true}"
+# --soak: the full counts of the random tests, a subset run like the filters.
+if [ "${1:-}" = "--soak" ]; then
+  shift
+  export RUNBOOK_SOAK=1
+  [ $# -gt 0 ] || set -- kill_ini:: kill_playbook::
+fi
 
 step() { printf '\n==> %s\n' "$*"; }
 

@@ -9,6 +9,7 @@
 #[macro_use]
 mod common;
 
+mod agent_world;
 mod archive;
 mod aws;
 mod aws_instance_profile;
@@ -22,6 +23,9 @@ mod eject;
 mod eval_raw;
 mod fs;
 mod ini;
+mod kill_ini;
+mod kill_playbook;
+mod leak_scan;
 mod lock_and_signals;
 mod network_doctor;
 mod network_faults;

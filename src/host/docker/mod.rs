@@ -110,12 +110,27 @@ fn api_error(what: &str, e: DockerError) -> HostError {
         ),
         _ => {
             let text = error_text(&e);
-            let kind = if text.contains("onnection refused") || text.contains("No such file") {
-                ErrorKind::Unavailable
+            // The daemon went away (stopped, restarted, its socket gone):
+            // say so, rather than leave the user a transport error to decode.
+            let gone = [
+                "onnection refused",
+                "No such file",
+                "onnection reset",
+                "roken pipe",
+                "connection closed",
+                "error trying to connect",
+            ]
+            .iter()
+            .any(|t| text.contains(t));
+            if gone {
+                HostError::new(
+                    ErrorKind::Unavailable,
+                    format!("{what}: lost the Docker daemon: {text}"),
+                )
+                .with_hint("is dockerd running? (systemctl status docker) then run again")
             } else {
-                ErrorKind::Failed
-            };
-            HostError::new(kind, format!("{what}: {text}"))
+                HostError::new(ErrorKind::Failed, format!("{what}: {text}"))
+            }
         }
     }
 }

@@ -163,9 +163,12 @@ pub fn key_in(path: &Path) -> (String, String) {
     let text = std::fs::read_to_string(path).unwrap();
     let kv = profile_of(&text, "alation_auth");
     let get = |k: &str| kv.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    let secret =
+        get("aws_secret_access_key").unwrap_or_else(|| panic!("no secret in {}", path.display()));
+    super::leak::secret(&secret);
     (
         get("aws_access_key_id").unwrap_or_else(|| panic!("no key id in {text}")),
-        get("aws_secret_access_key").unwrap_or_else(|| panic!("no secret in {}", path.display())),
+        secret,
     )
 }
 

@@ -100,10 +100,16 @@ impl Engine {
                 .map(|u| (&u.call, &u.suggestion))
                 .collect::<Vec<_>>()
         );
-        s.eval(&mut scope, &ast).map_err(|e| match e {
+        let result = s.eval(&mut scope, &ast).map_err(|e| match e {
             RunError::Failed(d) => render(&d),
             RunError::Interrupted => "interrupted".into(),
-        })
+        });
+        // The leak scan: the JSON lines so far, and the error as printed.
+        super::leak::output("the engine's JSON lines", &self.output());
+        if let Err(e) = &result {
+            super::leak::output("the engine's error", e);
+        }
+        result
     }
 
     /// The JSON lines the session printed so far.

@@ -11,6 +11,8 @@
 //! - [`faults`]: a fault-injecting HTTP proxy between runbook and moto;
 //! - [`net`]: openssl, stunnel4 and tinyproxy on loopback for the proxy and
 //!   TLS tests;
+//! - [`leak`]: the leak scan every runner and engine output goes through;
+//! - [`counters`]: the tests' own counters, for docs/reliability.md;
 //! - [`child`]: this test binary run again, for what must not change the
 //!   process the tests share;
 //! - `assert_contains!` and `assert_not_contains!` ([`assert`]): on failure
@@ -26,10 +28,12 @@ pub mod assert;
 pub mod agent;
 pub mod archive;
 pub mod child;
+pub mod counters;
 pub mod engine;
 pub mod faults;
 pub mod gate;
 pub mod imds;
+pub mod leak;
 pub mod moto;
 pub mod net;
 pub mod runner;

@@ -65,6 +65,11 @@ impl Drop for Enforced<'_> {
     }
 }
 
+/// Whether this thread (test) holds moto.
+pub fn held() -> bool {
+    HELD.get()
+}
+
 fn assert_held() {
     assert!(
         HELD.get(),
@@ -138,6 +143,7 @@ pub fn aws(service: &str, headers: &[(&str, &str)], body: &str) -> String {
 }
 
 pub fn create_secret(name: &str, value: &str) {
+    super::leak::secret(value);
     let out = aws(
         "secretsmanager",
         &[

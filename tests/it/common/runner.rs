@@ -16,6 +16,8 @@ pub fn bin() -> &'static str {
 }
 
 pub struct Test {
+    /// Before `dir`: fields drop in order, and the scan needs the folder.
+    scan: super::leak::FolderScan,
     pub dir: tempfile::TempDir,
     args: Vec<OsString>,
     env: BTreeMap<OsString, OsString>,
@@ -56,6 +58,10 @@ impl Test {
             dir.path().join("runbook.lock").into(),
         );
         Test {
+            scan: super::leak::FolderScan {
+                dir: dir.path().to_path_buf(),
+                allowed: Default::default(),
+            },
             dir,
             args: Vec::new(),
             env,
@@ -93,6 +99,23 @@ impl Test {
         self
     }
 
+    /// A file of the test folder that is meant to hold a secret (the run's
+    /// destination): the leak scan leaves it out.
+    pub fn destination(self, path: impl AsRef<Path>) -> Self {
+        self.scan
+            .allowed
+            .borrow_mut()
+            .push((path.as_ref().to_path_buf(), None));
+        self
+    }
+
+    /// A secret the test gives the run (a secret parameter, a password on
+    /// stdin): the leak scan fails the test if it shows up.
+    pub fn secret(self, value: &str) -> Self {
+        super::leak::secret(value);
+        self
+    }
+
     pub fn stdin(mut self, s: &str) -> Self {
         self.stdin = Some(s.into());
         self
@@ -116,6 +139,11 @@ impl Test {
             std::fs::create_dir_all(parent).unwrap();
         }
         std::fs::write(&p, content).unwrap();
+        // The test's own input: the leak scan spares it while it is unchanged.
+        self.scan
+            .allowed
+            .borrow_mut()
+            .push((p.clone(), Some(content.as_bytes().to_vec())));
         p
     }
 
@@ -148,6 +176,24 @@ impl Test {
     }
 
     pub fn run(self) -> Output {
+        super::leak::secret_params(
+            &self
+                .args
+                .iter()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect::<Vec<_>>(),
+            &self
+                .env
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.to_string_lossy().into_owned(),
+                        v.to_string_lossy().into_owned(),
+                    )
+                })
+                .collect::<Vec<_>>(),
+            self.path(),
+        );
         let mut cmd = self.command();
         cmd.stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -160,10 +206,22 @@ impl Test {
             }
         }
         let out = child.wait_with_output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        // Not the arguments themselves: a secret given by `--set` would be shown.
+        let what = self
+            .args
+            .first()
+            .map(|a| a.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        super::leak::output(&format!("the stdout of runbook {what}"), &stdout);
+        super::leak::output(&format!("the stderr of runbook {what}"), &stderr);
+        // What the run left in its folder: scanned as the scan drops.
+        drop(self.scan);
         Output {
             code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            stdout,
+            stderr,
             _dir: self.dir,
         }
     }
