@@ -248,7 +248,7 @@ fn doctor_passes_on_a_converged_host_changes_nothing_and_prints_no_secret() {
         attached,
         "[\"arn:aws:iam::123456789012:policy/read_secrets_policy\"]"
     );
-    assert_eq!(eval("type_of(iam::user_policies(\"nobody\"))"), "\"()\"");
+    assert_eq!(eval("type_of(iam::user_policies(\"nobody\"))"), "()");
 }
 
 #[test]

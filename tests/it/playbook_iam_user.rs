@@ -36,7 +36,7 @@ fn check_on_a_fresh_host_shows_the_plan_and_changes_nothing() {
         "would_change systemd::restart hydra",
         "would_change iam::create_access_key agent-e2e",
         "would_change ini::set_section /etc/hydra/auth/.aws/credentials [alation_auth]",
-        "(known after apply)",
+        "a new access key will be written to /etc/hydra/auth/.aws/credentials [alation_auth]; its id is known after apply",
         "Profile Name         alation_auth",
     ] {
         assert_contains!(run.stdout, expected);
