@@ -19,6 +19,7 @@ mod diagnostics;
 mod doc_cmd;
 mod eject;
 mod fs;
+mod hardening;
 mod ini;
 mod lock_and_signals;
 mod playbook_doctor;

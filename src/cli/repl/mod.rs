@@ -141,7 +141,9 @@ impl Repl {
         let ast = self.compile(&script)?;
         let full = self.functions.merge(&ast);
         self.cancel.reset();
+        let lock = super::host_lock::unless_check(&self.session, &self.cancel)?;
         let result = self.session.eval(&mut self.scope, &full);
+        drop(lock);
         match result {
             Ok(value) => {
                 self.functions = self.functions.merge(&ast.clone_functions_only());
