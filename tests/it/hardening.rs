@@ -81,7 +81,7 @@ fn try_catch_cannot_swallow_the_operations_limit() {
     let out = Test::new()
         .args([
             "eval",
-            r#"try { loop {} } catch { print("caught") } "after""#,
+            r#"try { loop {} } catch { print("caug" + "ht") } "after""#,
         ])
         .env("RUNBOOK_MAX_OPERATIONS", "10000")
         .run();
