@@ -6,7 +6,7 @@ use std::rc::Rc;
 use rhai::Map;
 
 use crate::host::aws::{Aws, AwsSettings};
-use crate::host::{Ctx, Outcome};
+use crate::host::{Cancel, Ctx, ErrorKind, HostError, HostResult, Outcome};
 use crate::report::{OpEvent, Reporter};
 
 pub struct Env {
@@ -50,15 +50,27 @@ impl Env {
         *self.aws.borrow_mut() = settings;
     }
 
-    /// Runs a future to completion on the process's single runtime.
-    pub fn block_on<F: std::future::Future>(&self, fut: F) -> F::Output {
+    /// Runs a host future on the process's single runtime, racing Ctrl-C: a
+    /// call blocked on a stalled endpoint is dropped within 100 ms of the
+    /// signal and gives the `cancelled` error, so the run ends with exit 130.
+    pub fn block_on<T, F>(&self, fut: F) -> HostResult<T>
+    where
+        F: std::future::Future<Output = HostResult<T>>,
+    {
         let rt = self.tokio.get_or_init(|| {
             tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
                 .expect("cannot start the async runtime")
         });
-        rt.block_on(fut)
+        let cancel = self.ctx.cancel.clone();
+        rt.block_on(async move {
+            tokio::select! {
+                biased;
+                () = cancelled(&cancel) => Err(HostError::new(ErrorKind::Cancelled, "interrupted")),
+                r = fut => r,
+            }
+        })
     }
 
     /// Reports an operation and returns the map a state-changing function gives
@@ -88,5 +100,12 @@ impl Env {
         map.insert("changed".into(), outcome.changed().into());
         map.insert("summary".into(), outcome.summary.clone().into());
         map
+    }
+}
+
+/// Resolves once the run is cancelled (checked every 100 ms).
+async fn cancelled(cancel: &Cancel) {
+    while !cancel.is_cancelled() {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }

@@ -77,7 +77,19 @@ fn run_opts(opts: &Map) -> RhaiResult<RunOpts> {
 
 fn run(env: &Env, cmd: &str, a: &Dynamic, opts: &Map) -> RhaiResult<Map> {
     let argv = args(a)?;
+    let secret_stdin = opts.get("stdin").is_some_and(|v| v.is::<Secret>());
     let out = process::run(&env.ctx, cmd, &argv, run_opts(opts)?).map_err(host_error)?;
+    if secret_stdin && !out.stdout.trim().is_empty() {
+        // The redactor masks the secret and its common encodings, not whatever
+        // else a child may make of it (reversed, cut, re-encoded).
+        env.reporter.message(
+            crate::report::Level::Warn,
+            &format!(
+                "{} got a secret on stdin and wrote to stdout: runbook masks the secret and its common encodings there, not other transformations of it; print that output only if the command cannot echo the secret",
+                process::display(cmd, &argv)
+            ),
+        );
+    }
     let mut m = Map::new();
     m.insert(
         "code".into(),

@@ -46,6 +46,7 @@ pub fn eval(args: EvalArgs, cancel: Cancel) -> Result<u8, CliError> {
         script.name = "<eval>".into();
     }
     let ast = session.compile(&script).map_err(CliError::Compile)?;
+    let _lock = super::host_lock::unless_check(&session, &session.cancel)?;
     match session.eval(&mut Scope::new(), &ast) {
         Ok(value) => {
             if !value.is_unit() {

@@ -18,6 +18,7 @@ mod eject;
 mod elf;
 mod error;
 mod eval;
+mod host_lock;
 mod list;
 mod man;
 mod options;
@@ -39,6 +40,10 @@ use crate::host::Cancel;
 use crate::report::Style;
 
 pub fn main() -> ExitCode {
+    // Before anything else can hold a secret.
+    if let Err(e) = crate::host::harden::no_core_dumps() {
+        eprintln!("warning: cannot disable core dumps ({e})");
+    }
     // `--version` also says the commit, build date, target and the glibc this
     // binary needs (read from its own ELF headers); `-V` stays one line.
     let parsed = Cli::command()

@@ -9,7 +9,7 @@ use crate::host::{Cancel, process};
 use crate::report::{Event, Level};
 use crate::runtime::header::{Header, parse_header};
 use crate::runtime::params::resolve;
-use crate::runtime::{RunError, Script, Session, catalog, lock};
+use crate::runtime::{RunError, Script, Session, catalog};
 
 pub fn header_of(script: &Script) -> Result<Header, CliError> {
     parse_header(&script.source).map_err(|e| CliError::Header {
@@ -75,13 +75,7 @@ pub fn run(args: RunArgs, cancel: Cancel) -> Result<u8, CliError> {
     session.set_params(&resolved, true);
     let ast = session.compile(&script).map_err(CliError::Compile)?;
     check_needs(&header, &session)?;
-    let _lock = lock::acquire(lock::default_path(), !args.no_wait, &cancel, |p| {
-        session.reporter.message(
-            Level::Warn,
-            &format!("waiting for another runbook run to release {}", p.display()),
-        )
-    })
-    .map_err(CliError::Lock)?;
+    let _lock = super::host_lock::take(&session, !args.no_wait, &cancel)?;
 
     session.emit(Event::RunStart {
         playbook: script.name.clone(),

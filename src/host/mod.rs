@@ -13,6 +13,7 @@ mod unknown;
 pub mod archive;
 pub mod docker;
 pub mod fs;
+pub mod harden;
 pub mod ini;
 pub mod process;
 pub mod systemd;

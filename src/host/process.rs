@@ -157,6 +157,26 @@ fn tail(text: &str, n: usize) -> String {
     lines[lines.len().saturating_sub(n)..].join("\n")
 }
 
+/// The child gets SIGKILL when runbook dies, even by `kill -9`: being in a
+/// process group of its own, it would otherwise outlive the run. (The signal
+/// follows the spawning thread; children are started by the script's thread,
+/// which lives as long as the run.)
+fn die_with_parent(c: &mut Command) {
+    let parent = nix::unistd::getpid();
+    // SAFETY: between fork and exec only async-signal-safe calls are made
+    // (prctl, getppid, and building an io::Error from an errno).
+    unsafe {
+        c.pre_exec(move || {
+            nix::sys::prctl::set_pdeathsig(Signal::SIGKILL)?;
+            // runbook died before the prctl: nothing would send the signal.
+            if nix::unistd::getppid() != parent {
+                return Err(std::io::Error::from_raw_os_error(nix::libc::ESRCH));
+            }
+            Ok(())
+        });
+    }
+}
+
 /// Runs `cmd` with `args`. In check mode only a `read_only` call runs; any
 /// other returns a skipped result without starting anything.
 pub fn run(ctx: &Ctx, cmd: &str, args: &[String], opts: RunOpts) -> HostResult<RunOutput> {
@@ -193,6 +213,7 @@ pub fn run(ctx: &Ctx, cmd: &str, args: &[String], opts: RunOpts) -> HostResult<R
     if let Some(d) = &opts.cwd {
         c.current_dir(super::fs::absolute(d)?);
     }
+    die_with_parent(&mut c);
     let mut child = c
         .spawn()
         .map_err(|e| HostError::io(&format!("cannot start {shown}:"), &exe, e))?;

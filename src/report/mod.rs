@@ -8,6 +8,7 @@ pub mod prompt;
 mod redact;
 mod reporter;
 mod style;
+mod variants;
 
 pub use event::{Counts, Event, Level, OpEvent};
 pub use human::HumanPrinter;

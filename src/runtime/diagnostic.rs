@@ -70,7 +70,7 @@ fn hint_for(err: &EvalAltResult) -> Option<String> {
         EvalAltResult::ErrorRuntime(v, _) => {
             return v.read_lock::<rhai::Map>().and_then(|m| m.get("hint").map(|h| h.to_string()));
         }
-        _ => return None,
+        other => return super::limits::Limits::from_env().hint(other),
     })
 }
 

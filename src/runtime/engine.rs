@@ -60,8 +60,7 @@ pub fn build(
     let mut engine = Engine::new();
     engine.set_strict_variables(true);
     // Generous limits: playbooks are small, but a runaway loop should not eat the host.
-    engine.set_max_call_levels(256);
-    engine.set_max_expr_depths(256, 128);
+    super::limits::Limits::from_env().apply(&mut engine);
 
     let reporter = env.reporter.clone();
     engine.on_print(move |text| reporter.message(Level::Print, text));

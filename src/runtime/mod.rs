@@ -4,6 +4,7 @@ pub mod catalog;
 pub mod diagnostic;
 pub mod engine;
 pub mod header;
+pub mod limits;
 pub mod lint;
 pub mod lock;
 pub mod params;

@@ -229,9 +229,16 @@ impl Session {
     pub fn eval(&self, scope: &mut Scope, ast: &AST) -> Result<Dynamic, RunError> {
         *self.last_call.borrow_mut() = None;
         let main = ast.source().unwrap_or("<input>").to_string();
-        self.engine
+        let result = self
+            .engine
             .eval_ast_with_scope::<Dynamic>(scope, ast)
-            .map_err(|e| self.run_error(&e, &main))
+            .map_err(|e| self.run_error(&e, &main));
+        // A signal during the last call, which then finished anyway: still an
+        // interrupted run (exit 130), never "done".
+        if self.cancel.is_cancelled() {
+            return Err(RunError::Interrupted);
+        }
+        result
     }
 
     pub fn run_error(&self, e: &EvalAltResult, main: &str) -> RunError {

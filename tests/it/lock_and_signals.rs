@@ -86,13 +86,13 @@ fn ctrl_c_stops_a_running_script_with_exit_130() {
 }
 
 /// A child's stdout, line by line, read on a thread of its own.
-struct Lines {
+pub(crate) struct Lines {
     rx: mpsc::Receiver<String>,
     seen: RefCell<String>,
 }
 
 impl Lines {
-    fn of(child: &mut Child) -> Self {
+    pub(crate) fn of(child: &mut Child) -> Self {
         let stdout = child.stdout.take().unwrap();
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
@@ -109,7 +109,7 @@ impl Lines {
     }
 
     /// Waits (at most 30 s, then kills the child) for a line containing `marker`.
-    fn until(&self, child: &mut Child, marker: &str) {
+    pub(crate) fn until(&self, child: &mut Child, marker: &str) {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -130,7 +130,7 @@ impl Lines {
     }
 
     /// Everything the child printed, once it has exited.
-    fn rest(self) -> String {
+    pub(crate) fn rest(self) -> String {
         let mut all = self.seen.into_inner();
         for line in self.rx.iter() {
             all.push_str(&line);

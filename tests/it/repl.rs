@@ -4,16 +4,16 @@ use rexpect::session::{PtySession, spawn_command};
 
 use crate::common::Test;
 
-struct Repl {
-    pty: PtySession,
+pub(crate) struct Repl {
+    pub(crate) pty: PtySession,
     /// A prompt must be seen before typing: like a person, the test waits for it.
     need_prompt: bool,
     /// The REPL's folder and home; its state (history) is under `state`.
-    home: Test,
-    state: std::path::PathBuf,
+    pub(crate) home: Test,
+    pub(crate) state: std::path::PathBuf,
 }
 
-fn start(args: &[&str]) -> Repl {
+pub(crate) fn start(args: &[&str]) -> Repl {
     let t = Test::new();
     let state = t.path().join("state");
     let home = t.path().to_path_buf();
@@ -34,7 +34,7 @@ fn start(args: &[&str]) -> Repl {
 }
 
 impl Repl {
-    fn line(&mut self, l: &str) {
+    pub(crate) fn line(&mut self, l: &str) {
         if self.need_prompt {
             self.prompt();
         }
@@ -47,7 +47,7 @@ impl Repl {
         }
         self.need_prompt = false;
     }
-    fn expect(&mut self, s: &str) {
+    pub(crate) fn expect(&mut self, s: &str) {
         if let Err(e) = self.pty.exp_string(s) {
             panic!("did not see {s:?}: {e}");
         }

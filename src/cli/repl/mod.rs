@@ -2,6 +2,7 @@
 //! engine, modules, parameters and reporter as `run`.
 
 mod completer;
+mod history;
 mod input;
 
 use std::collections::BTreeSet;
@@ -10,7 +11,7 @@ use std::path::PathBuf;
 
 use rhai::{AST, Position, Scope, Stmt};
 use rustyline::error::ReadlineError;
-use rustyline::history::DefaultHistory;
+use rustyline::history::{DefaultHistory, History};
 use rustyline::{Config, Editor};
 
 use super::args::ReplArgs;
@@ -35,6 +36,8 @@ functions, globals, variables, and paths inside strings.
   :load FILE         run a script into this session
   :vars              variables in scope
   :save FILE         write this session's successful inputs as a script
+  :history on|off    keep inputs in the history file (inputs holding or
+                     building a secret are never kept)
   :quit              leave (or Ctrl-D)
 
 Ctrl-C cancels a running call or clears the line.";
@@ -54,6 +57,8 @@ struct Repl {
     counter: usize,
     /// String results printed without quotes (see `eval::raw_strings`).
     raw: bool,
+    /// `:history off`: no input goes into the history file.
+    history_off: bool,
 }
 
 impl Repl {
@@ -68,6 +73,7 @@ impl Repl {
             functions: AST::empty(),
             imports: Vec::new(),
             transcript: Vec::new(),
+            history_off: false,
             counter: 0,
             raw: false,
         }
@@ -144,7 +150,9 @@ impl Repl {
         let ast = self.compile(&script)?;
         let full = self.functions.merge(&ast);
         self.cancel.reset();
+        let lock = super::host_lock::unless_check(&self.session, &self.cancel)?;
         let result = self.session.eval(&mut self.scope, &full);
+        drop(lock);
         match result {
             Ok(value) => {
                 self.functions = self.functions.merge(&ast.clone_functions_only());
@@ -174,6 +182,15 @@ impl Repl {
         }
     }
 
+    /// Adds a successful input to the draft `:save` writes.
+    fn keep(&mut self, text: &str, secret: bool) {
+        self.transcript.push(if secret {
+            history::LEFT_OUT.into()
+        } else {
+            text.trim_end().to_string()
+        });
+    }
+
     fn compile(&self, script: &Script) -> Result<AST, CliError> {
         // Earlier variables are known to the compiler, so strict mode accepts them.
         let name = script.source_name();
@@ -193,9 +210,35 @@ impl Repl {
         Ok(ast)
     }
 
-    /// A line is kept in history and the transcript only when it holds no secret.
+    /// A line is kept in history and the transcript only when it holds, or
+    /// built, no secret.
     fn holds_secret(&self, text: &str) -> bool {
-        self.session.redactor.redact(text) != text || calls_secret(text)
+        history::unsafe_to_keep(&self.session.redactor, text)
+    }
+
+    /// Drops kept inputs that built a secret registered since: a literal
+    /// typed on one line and passed to `secret()` on a later one.
+    fn forget_secret_builders(&mut self, rl: Option<&mut Editor<ReplHelper, DefaultHistory>>) {
+        let redactor = self.session.redactor.clone();
+        for t in &mut self.transcript {
+            if history::unsafe_to_keep(&redactor, t) {
+                *t = history::LEFT_OUT.into();
+            }
+        }
+        if let Some(rl) = rl {
+            let kept: Vec<String> = rl
+                .history()
+                .iter()
+                .filter(|l| !history::unsafe_to_keep(&redactor, l))
+                .cloned()
+                .collect();
+            if kept.len() != rl.history().len() {
+                let _ = rl.clear_history();
+                for l in kept {
+                    let _ = rl.add_history_entry(l);
+                }
+            }
+        }
     }
 
     fn command(&mut self, line: &str) -> Result<bool, String> {
@@ -256,6 +299,9 @@ impl Repl {
                 let text =
                     std::fs::read_to_string(arg).map_err(|e| format!("cannot read {arg}: {e}"))?;
                 match self.eval(&text, arg) {
+                    Ok(()) if self.holds_secret(&text) => self
+                        .transcript
+                        .push(format!("// :load {arg}\n{}", history::LEFT_OUT)),
                     Ok(()) => self
                         .transcript
                         .push(format!("// :load {arg}\n{}", text.trim_end())),
@@ -268,26 +314,27 @@ impl Repl {
                 }
                 let mut text = String::from("// Drafted in `runbook repl`.\n");
                 for t in &self.transcript {
-                    text.push_str(t);
+                    // Checked again: a secret made later may hold an earlier literal.
+                    text.push_str(if self.holds_secret(t) {
+                        history::LEFT_OUT
+                    } else {
+                        t
+                    });
                     text.push('\n');
                 }
                 std::fs::write(arg, text).map_err(|e| format!("cannot write {arg}: {e}"))?;
                 println!("saved {} input(s) to {arg}", self.transcript.len());
             }
+            ":history" => match arg {
+                "off" => self.history_off = true,
+                "on" => self.history_off = false,
+                "" => println!("history is {}", if self.history_off { "off" } else { "on" }),
+                other => return Err(format!(":history takes on or off, not '{other}'")),
+            },
             other => return Err(format!("unknown command {other}; :help lists them")),
         }
         Ok(true)
     }
-}
-
-/// `secret("…")` typed literally (not `ask_secret(…)`): the line holds the text.
-fn calls_secret(text: &str) -> bool {
-    text.match_indices("secret(").any(|(i, _)| {
-        !text[..i]
-            .chars()
-            .next_back()
-            .is_some_and(|c| c.is_alphanumeric() || c == '_')
-    })
 }
 
 fn history_path() -> Option<PathBuf> {
@@ -335,7 +382,9 @@ pub fn repl(args: ReplArgs, cancel: Cancel) -> Result<u8, CliError> {
         match rl.readline(prompt.as_str()) {
             Ok(line) => {
                 if buffer.is_empty() && line.trim_start().starts_with(':') {
-                    let _ = rl.add_history_entry(line.trim());
+                    if !repl.history_off && !repl.holds_secret(&line) {
+                        let _ = rl.add_history_entry(line.trim());
+                    }
                     match repl.command(line.trim()) {
                         Ok(true) => {}
                         Ok(false) => break,
@@ -355,21 +404,18 @@ pub fn repl(args: ReplArgs, cancel: Cancel) -> Result<u8, CliError> {
                 }
                 let text = std::mem::take(&mut buffer);
                 let name = format!("<input {}>", repl.counter + 1);
+                let known = repl.session.redactor.len();
                 let outcome = repl.eval(&text, &name);
                 let secret = repl.holds_secret(&text);
-                if !secret {
+                if !secret && !repl.history_off {
                     let _ = rl.add_history_entry(text.trim_end());
                 }
                 match outcome {
-                    Ok(()) => {
-                        let kept = if secret {
-                            "// (an input holding a secret was left out)".into()
-                        } else {
-                            text.trim_end().to_string()
-                        };
-                        repl.transcript.push(kept);
-                    }
+                    Ok(()) => repl.keep(&text, secret),
                     Err(e) => eprint!("{}", e.render(repl.session.style())),
+                }
+                if repl.session.redactor.len() != known {
+                    repl.forget_secret_builders(Some(&mut rl));
                 }
                 rl.set_helper(Some(repl.helper()));
             }
@@ -415,7 +461,13 @@ fn scripted(repl: &mut Repl) -> Result<u8, CliError> {
         }
         let text = std::mem::take(&mut buffer);
         let name = format!("<stdin {}>", repl.counter + 1);
+        let known = repl.session.redactor.len();
         repl.eval(&text, &name)?;
+        let secret = repl.holds_secret(&text);
+        repl.keep(&text, secret);
+        if repl.session.redactor.len() != known {
+            repl.forget_secret_builders(None);
+        }
     }
     if !buffer.trim().is_empty() {
         let name = format!("<stdin {}>", repl.counter + 1);
