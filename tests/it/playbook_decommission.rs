@@ -123,7 +123,7 @@ fn a_user_without_the_runbook_tag_stays_and_the_policy_is_kept_unless_asked() {
         "user agent-e2e stays: it is not tagged managed-by=runbook"
     );
     assert_contains!(run.stdout, "the policy is kept");
-    assert_eq!(eval("iam::user(\"agent-e2e\").name"), "\"agent-e2e\"");
+    assert_eq!(eval("iam::user(\"agent-e2e\").name"), "agent-e2e");
     assert_eq!(
         keys_of("agent-e2e"),
         "0",

@@ -74,22 +74,28 @@ fn killed_before(point: &str) {
     let path = path.display().to_string();
     let mut args = vec!["run", path.as_str()];
     args.extend_from_slice(&ARGS);
-    let mut child = runbook(&args)
+    // The Test owns the run's folder (its lock file among others): keep it.
+    let test = runbook(&args);
+    let mut child = test
         .command()
         .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
+        .stderr(std::process::Stdio::inherit())
         .spawn()
         .unwrap();
     let mut reached = false;
+    let mut out = String::new();
     for line in std::io::BufReader::new(child.stdout.take().unwrap()).lines() {
-        if line.unwrap().contains("KILL ME") {
+        let line = line.unwrap();
+        out.push_str(&line);
+        out.push('\n');
+        if line.contains("KILL ME") {
             reached = true;
             child.kill().unwrap();
             break;
         }
     }
     let status = child.wait().unwrap();
-    assert!(reached, "the run never reached {point:?}");
+    assert!(reached, "the run never reached {point:?}:\n{out}");
     assert!(!status.success());
 }
 

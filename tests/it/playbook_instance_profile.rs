@@ -61,7 +61,7 @@ fn a_fresh_account_converges_and_the_rerun_changes_nothing() {
     );
     assert_eq!(
         eval(&format!("ec2::instance_profile(\"{id}\").profile_name")),
-        format!("\"{role}\"")
+        role.to_string()
     );
     assert_eq!(
         eval(&format!("iam::instance_profile(\"{role}\").roles")),
@@ -164,7 +164,7 @@ fn a_foreign_instance_profile_is_replaced_only_when_asked_and_confirmed() {
     assert_contains!(unconfirmed.all(), "--yes");
     assert_eq!(
         eval(&format!("ec2::instance_profile(\"{id}\").profile_name")),
-        "\"other-software\""
+        "other-software"
     );
 
     let replaced = playbook(
@@ -183,6 +183,6 @@ fn a_foreign_instance_profile_is_replaced_only_when_asked_and_confirmed() {
     );
     assert_eq!(
         eval(&format!("ec2::instance_profile(\"{id}\").profile_name")),
-        format!("\"alation-agent-{id}\"")
+        format!("alation-agent-{id}")
     );
 }
