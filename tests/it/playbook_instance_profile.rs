@@ -23,9 +23,15 @@ fn check_on_a_fresh_account_shows_the_plan_and_changes_nothing() {
     let id = run_instance();
     let imds = Imds::start(&id, "us-east-1");
     let before = world();
-    let run = playbook(&imds, &["--check", "--set", &addon_arg(OLD)]);
+    let run = playbook(&imds, &["--check", "--diff", "--set", &addon_arg(OLD)]);
     assert_eq!(run.code, 0, "{}", run.all());
     for expected in [
+        // The whole role, as the plan shows it: tags, path and trust policy.
+        &format!("role alation-agent-{id}"),
+        "+ path = \"/\"",
+        "+ tags.managed-by = \"runbook\"",
+        "+ trust_policy =",
+        "\"ec2.amazonaws.com\"",
         "would_change iam::ensure_policy read_secrets_policy",
         &format!("would_change iam::ensure_role alation-agent-{id}"),
         "would_change iam::ensure_role_policy",

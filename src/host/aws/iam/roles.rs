@@ -4,6 +4,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::{Clients, fail, is_not_found};
+use crate::host::attr_diff::{AttrDiff, prefixed};
 use crate::host::aws::policy;
 use crate::host::{Ctx, ErrorKind, HostError, HostResult, Outcome, Planned, deferred_change};
 
@@ -116,11 +117,31 @@ pub async fn ensure_role(
     tags: &[(String, String)],
 ) -> HostResult<EnsuredRole> {
     let text = trust.to_string();
+    // The trust policy as the comparison sees it, for --diff.
+    let pretty =
+        |v: &Value| serde_json::to_string_pretty(&policy::normalized(v)).unwrap_or_default();
+    // The whole desired role, as a create shows it under --diff.
+    let create_diff = ctx.diff.then(|| {
+        let mut d = AttrDiff::new(&format!("role {name}"))
+            .added(&[
+                ("name".into(), format!("{name:?}")),
+                ("path".into(), "\"/\"".into()),
+                ("arn".into(), crate::host::KNOWN_AFTER_APPLY.into()),
+            ])
+            .added(&prefixed("tags", tags))
+            .build();
+        d.push_str("+ trust_policy =\n");
+        for line in pretty(trust).lines() {
+            d.push_str(&format!("+   {line}\n"));
+        }
+        d
+    });
     let Some(current) = role(clients, name).await? else {
         if ctx.mode.is_check() {
             return Ok(EnsuredRole {
                 arn: Planned::Unknown,
-                outcome: Outcome::change(ctx.mode, format!("create role {name}")),
+                outcome: Outcome::change(ctx.mode, format!("create role {name}"))
+                    .with_diff(create_diff),
             });
         }
         let out = clients
@@ -135,7 +156,8 @@ pub async fn ensure_role(
         let arn = out.role.map(|r| r.arn).unwrap_or_default();
         return Ok(EnsuredRole {
             arn: Planned::Known(arn),
-            outcome: Outcome::change(ctx.mode, format!("created role {name}")),
+            outcome: Outcome::change(ctx.mode, format!("created role {name}"))
+                .with_diff(create_diff),
         });
     };
     if policy::same(&current.trust_policy, trust) {
@@ -155,15 +177,12 @@ pub async fn ensure_role(
             .map_err(|e| fail(clients, "iam:UpdateAssumeRolePolicy", e))?;
     }
     let diff = ctx.diff.then(|| {
-        let pretty = |v: &Value| serde_json::to_string_pretty(v).unwrap_or_default();
-        let mut d = String::new();
-        pretty(&current.trust_policy)
-            .lines()
-            .for_each(|l| d.push_str(&format!("-{l}\n")));
-        pretty(trust)
-            .lines()
-            .for_each(|l| d.push_str(&format!("+{l}\n")));
-        d
+        crate::host::fs::diff::line_diff(
+            &format!("trust policy of role {name}"),
+            Some(&pretty(&current.trust_policy)),
+            &pretty(trust),
+            false,
+        )
     });
     Ok(EnsuredRole {
         arn: Planned::Known(current.arn),
