@@ -69,6 +69,15 @@ scripts/sandbox.sh image >/dev/null
 for v in 5.14.0.1968 5.15.0.2001; do
   [ -f ".build/addon/auth-service-docker-image-$v.tar.gz" ] || scripts/sandbox.sh addon "$v" >/dev/null
 done
+step "build the tests"
+# Built before the sandbox lock is taken, so concurrent runs (worktrees) wait
+# for each other only while tests run, not while they compile.
+if [ $# -gt 0 ] && [ "${1#-}" = "$1" ]; then
+  cargo test --locked --no-run --test it
+else
+  cargo test --locked --no-run "$@"
+fi
+
 # The Agent's containers have fixed names (auth) on the machine's one daemon.
 exec 9>/tmp/runbook-sandbox.lock
 flock 9

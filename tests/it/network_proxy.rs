@@ -113,10 +113,12 @@ fn every_service_goes_through_https_proxy() {
 #[test]
 fn a_bundled_playbook_runs_through_the_proxy_over_tls() {
     let Some(_m) = net::fresh() else { return };
-    let site = Site::new();
+    let mut site = Site::new();
     let (iam, sts) = (site.ports()[0], site.ports()[1]);
     let proxy = site.proxy(ProxyKind::Open);
+    // The hand-over file is where the new key's secret is meant to go.
     let handover = site.t.path().join("key.ini");
+    site.t = site.t.destination(&handover);
     let out = site.run(
         "127.0.0.1",
         &[("https_proxy", format!("http://127.0.0.1:{}", proxy.port))],
@@ -269,4 +271,60 @@ fn http_proxy_carries_calls_to_a_plain_http_endpoint() {
     assert_eq!(out.code, 0, "{}", out.all());
     assert_contains!(out.stdout, "123456789012");
     assert_contains!(proxy.log_text(), &format!("POST http://{moto}/"));
+}
+
+/// A name under a domain, resolvable only inside the sandbox (its own
+/// /etc/hosts; `net::fresh` runs only there).
+const SUFFIXED: &str = "moto.runbook.test";
+
+fn resolve_suffixed_name() {
+    let hosts = std::fs::read_to_string("/etc/hosts").unwrap();
+    if !hosts
+        .lines()
+        .any(|l| l.split_whitespace().any(|w| w == SUFFIXED))
+    {
+        std::fs::write("/etc/hosts", format!("{hosts}\n127.0.0.1 {SUFFIXED}\n")).unwrap();
+    }
+}
+
+#[test]
+fn no_proxy_domain_suffixes_connect_directly_and_other_names_do_not() {
+    let Some(_m) = net::fresh() else { return };
+    resolve_suffixed_name();
+    // Control: the name itself goes through the proxy when NO_PROXY does not cover it.
+    let site = Site::new();
+    let proxy = site.proxy(ProxyKind::Open);
+    let out = site.run(
+        SUFFIXED,
+        &[
+            ("HTTPS_PROXY", format!("http://127.0.0.1:{}", proxy.port)),
+            ("NO_PROXY", "example.com,.other.test".to_string()),
+        ],
+        &["eval", ALL_SERVICES],
+    );
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_contains!(proxy.log_text(), &format!("CONNECT {SUFFIXED}:"));
+    // A domain suffix, with and without the leading dot, as curl reads it.
+    for no_proxy in [
+        "runbook.test",
+        ".runbook.test",
+        "example.com, .runbook.test",
+    ] {
+        let site = Site::new();
+        let proxy = site.proxy(ProxyKind::Open);
+        let out = site.run(
+            SUFFIXED,
+            &[
+                ("HTTPS_PROXY", format!("http://127.0.0.1:{}", proxy.port)),
+                ("NO_PROXY", no_proxy.to_string()),
+            ],
+            &["eval", ALL_SERVICES],
+        );
+        assert_eq!(out.code, 0, "NO_PROXY={no_proxy}: {}", out.all());
+        assert_not_contains!(
+            proxy.log_text(),
+            &format!("CONNECT {SUFFIXED}:"),
+            "NO_PROXY={no_proxy} went through the proxy"
+        );
+    }
 }

@@ -108,7 +108,11 @@ impl Ca {
             .arg("-out")
             .arg(p("server.csr"))
             .args(["-subj", "/CN=127.0.0.1"]));
-        std::fs::write(p("ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost\n").unwrap();
+        std::fs::write(
+            p("ext"),
+            "subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:moto.runbook.test\n",
+        )
+        .unwrap();
         run(Command::new("openssl")
             .args(["x509", "-req", "-days", "2", "-CAcreateserial"])
             .arg("-in")
