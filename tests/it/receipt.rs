@@ -61,6 +61,9 @@ fn run(t: &Test, playbook: &std::path::Path, extra: &[&str]) -> Output {
 fn an_ejected_playbook_plans_and_writes_a_json_receipt() {
     let Some(_moto) = Moto::fresh() else { return };
     let t = Test::new();
+    // The hand-over file in this folder is where the key is meant to go.
+    let key_file = t.path().join("key.ini");
+    let t = t.destination(key_file);
     let playbook = site_playbook(&t);
     let check = Test::new()
         .args(["check", playbook.to_str().unwrap()])
