@@ -10,7 +10,7 @@
 //! so cases are independent without resetting moto between them, and the
 //! matrix runs several at once.
 
-
+mod matrix;
 mod special;
 
 use std::collections::BTreeMap;
@@ -144,10 +144,10 @@ pub fn value(code: &str) -> String {
     last.trim_matches('"').to_string()
 }
 
-/// The user's live access keys as `id:Status`, oldest first.
+/// The user's live access keys as `id:Status`, oldest first (none without the user).
 pub fn keys(user: &str) -> Vec<String> {
     value(&format!(
-        "let s = \"\"; for k in iam::access_keys(\"{user}\") {{ s += k.id + \":\" + k.status + \" \"; }} s"
+        "let s = \"\"; if iam::user(\"{user}\") != () {{ for k in iam::access_keys(\"{user}\") {{ s += k.id + \":\" + k.status + \" \"; }} }} s"
     ))
     .split_whitespace()
     .map(str::to_string)
