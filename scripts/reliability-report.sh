@@ -5,7 +5,7 @@
 # the CI count (scripts/test.sh) or the full one (scripts/test.sh --soak).
 #
 #   rm -f target/reliability/counters.jsonl     # measure afresh
-#   scripts/test.sh kill_ini kill_playbook agent_world leak_scan   # or the whole suite
+#   scripts/test.sh kill_ini kill_playbook agent_world aws_faults leak_scan   # or the whole suite
 #   scripts/test.sh --soak                      # the full kill counts
 #   scripts/reliability-report.sh [COUNTERS] [OUT]   (OUT default docs/reliability.md)
 set -euo pipefail
@@ -100,7 +100,21 @@ print("## AWS faults")
 print()
 faults = of("aws_fault")
 if faults:
-    print(f"Fault cases tried: {len(faults)}; converged on a clean rerun: {sum(1 for f in faults if f.get('converged'))} ({', '.join(sorted({count(f) for f in faults}))}).")
+    print("Faults in the first call of every AWS action of every step of the setup and rotation")
+    print("playbooks, through the fault proxy (tests/it/aws_faults/matrix.rs): the CI count tries")
+    print("every fault kind on the calls that change something and two kinds on each read, the")
+    print("soak count every kind everywhere.")
+    print()
+    print("| count | AWS fault cases tried | succeeded through retries | failed naming the call and cause | orphan keys named | converged |")
+    print("|---|---|---|---|---|---|")
+    byc = defaultdict(list)
+    for f in faults:
+        byc[count(f)].append(f)
+    for c, rows in sorted(byc.items()):
+        ok = sum(1 for f in rows if f.get("outcome") == "succeeded")
+        print(f"| {c} | {len(rows)} | {ok} | {len(rows) - ok} | {total(rows, 'orphans_named')} | {sum(1 for f in rows if f.get('converged'))} |")
+    print()
+    print(f"AWS fault cases tried: {len(faults)}, converged: {sum(1 for f in faults if f.get('converged'))}.")
 else:
     print("Not measured in these counters (the fault-injecting proxy's tests record `aws_fault` lines).")
 print()

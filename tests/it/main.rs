@@ -12,6 +12,7 @@ mod common;
 mod agent_world;
 mod archive;
 mod aws;
+mod aws_faults;
 mod aws_instance_profile;
 mod bad_input;
 mod bindings_local;

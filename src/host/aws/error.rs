@@ -80,6 +80,11 @@ where
         (Some(c), None) => c.clone(),
         (None, Some(m)) => m.clone(),
         (None, None) => match &raw {
+            // A success status whose body failed to parse: the answer was cut
+            // short or is not what the API sends; the status alone says nothing.
+            Some((status, _)) if (200..300).contains(status) => format!(
+                "the answer (HTTP {status}) is incomplete or malformed, so it could not be read"
+            ),
             Some((status, body)) if !body.trim().is_empty() => {
                 format!("HTTP {status}: {}", first_chars(body.trim(), 300))
             }

@@ -4,14 +4,24 @@
 //! from the query body or `X-Amz-Target`; `None` for any) and which call of it
 //! (the Nth, 1-based; `None` for every one), and what to do instead:
 //!
-//! - answer with a status (500, 503), or a `Throttling` error body;
+//! - answer with a status (500, 503), or a throttling error, in the error
+//!   shape of the call's protocol: XML `<ErrorResponse>` for the query
+//!   services (IAM, STS), a JSON body with `__type` and the
+//!   `x-amzn-ErrorType` header for the JSON services (`X-Amz-Target`:
+//!   Secrets Manager);
 //! - reset the connection before forwarding (moto never sees the call), or
 //!   after forwarding (moto acted, the answer is lost);
-//! - wait before answering (beyond the read timeout);
+//! - forward, then wait before answering (beyond the read timeout: moto
+//!   acted, the answer comes too late);
 //! - send a truncated body.
 //!
 //! [`FaultProxy::calls`] counts the requests per action as runbook made
-//! them, so a test can tell how often a call was tried.
+//! them, so a test can tell how often a call was tried. A hook
+//! ([`FaultProxy::hook`]) runs the test's code when a call passes, before or
+//! after moto saw it (a concurrent change). [`FaultProxy::tag`] labels the
+//! calls that arrive from then on (the step a run is in), and
+//! [`FaultProxy::pace`] holds each call that long before it is labelled, so
+//! a label set by a thread reading the run's output is in place by then.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -38,11 +48,37 @@ struct Rule {
     fault: Fault,
 }
 
+/// Test code run when the `nth` call of `action` passes: before it is
+/// forwarded to moto, or after moto answered (and before the answer is
+/// sent on). It gets the request's body.
+type HookFn = Arc<dyn Fn(&str) + Send + Sync>;
+
+struct Hook {
+    action: String,
+    nth: usize,
+    after: bool,
+    f: HookFn,
+}
+
+/// One request as the proxy saw it.
+#[derive(Clone, Debug)]
+pub struct Seen {
+    pub action: String,
+    /// Which call of `action` it was (1-based).
+    pub nth: usize,
+    pub fault: Fault,
+    /// The label in place when it arrived ([`FaultProxy::tag`]).
+    pub tag: String,
+}
+
 #[derive(Default)]
 struct State {
     rules: Vec<Rule>,
+    hooks: Vec<Hook>,
     calls: HashMap<String, usize>,
-    seen: Vec<(String, Fault)>,
+    seen: Vec<Seen>,
+    tag: String,
+    pace: Duration,
 }
 
 pub struct FaultProxy {
@@ -94,7 +130,44 @@ impl FaultProxy {
 
     /// Every request so far: its action and what was done with it.
     pub fn seen(&self) -> Vec<(String, Fault)> {
+        self.log()
+            .into_iter()
+            .map(|s| (s.action, s.fault))
+            .collect()
+    }
+
+    /// Every request so far, with which call of its action it was and its label.
+    pub fn log(&self) -> Vec<Seen> {
         self.state.lock().unwrap().seen.clone()
+    }
+
+    /// Labels the requests that arrive from now on.
+    pub fn tag(&self, tag: &str) {
+        self.state.lock().unwrap().tag = tag.to_string();
+    }
+
+    /// Holds every request this long before labelling and deciding it.
+    pub fn pace(&self, d: Duration) {
+        self.state.lock().unwrap().pace = d;
+    }
+
+    /// Runs `f` with the request's body when the `nth` call (1-based) of
+    /// `action` passes: before it is forwarded, or with `after`, once moto
+    /// has answered it and before the answer is sent on.
+    pub fn hook(
+        &self,
+        action: &str,
+        nth: usize,
+        after: bool,
+        f: impl Fn(&str) + Send + Sync + 'static,
+    ) -> &Self {
+        self.state.lock().unwrap().hooks.push(Hook {
+            action: action.to_string(),
+            nth,
+            after,
+            f: Arc::new(f),
+        });
+        self
     }
 }
 
@@ -145,7 +218,13 @@ fn action_of(req: &Request) -> String {
         .unwrap_or_else(|| "other".into())
 }
 
-fn decide(st: &Mutex<State>, action: &str) -> Fault {
+/// What to do with this call of `action`, and the hooks it triggers
+/// (before forwarding, after moto answered).
+fn decide(st: &Mutex<State>, action: &str) -> (Fault, Vec<HookFn>, Vec<HookFn>) {
+    let pace = st.lock().unwrap().pace;
+    if !pace.is_zero() {
+        std::thread::sleep(pace);
+    }
     let mut s = st.lock().unwrap();
     let n = {
         let c = s.calls.entry(action.to_string()).or_insert(0);
@@ -158,8 +237,22 @@ fn decide(st: &Mutex<State>, action: &str) -> Fault {
         .find(|r| r.action.as_deref().is_none_or(|a| a == action) && r.nth.is_none_or(|k| k == n))
         .map(|r| r.fault.clone())
         .unwrap_or(Fault::Pass);
-    s.seen.push((action.to_string(), fault.clone()));
-    fault
+    let hooks = |after: bool| -> Vec<HookFn> {
+        s.hooks
+            .iter()
+            .filter(|h| h.action == action && h.nth == n && h.after == after)
+            .map(|h| h.f.clone())
+            .collect()
+    };
+    let (before, after) = (hooks(false), hooks(true));
+    let tag = s.tag.clone();
+    s.seen.push(Seen {
+        action: action.to_string(),
+        nth: n,
+        fault: fault.clone(),
+        tag,
+    });
+    (fault, before, after)
 }
 
 /// Closes with a TCP reset (SO_LINGER 0), as a middlebox that drops the connection.
@@ -199,16 +292,76 @@ fn forward(req: &Request, backend: &str) -> std::io::Result<Vec<u8>> {
     Ok(out)
 }
 
-fn canned(status: u16, body: &str) -> Vec<u8> {
+/// The protocol of a call, which decides the shape of an error answer.
+#[derive(Clone, Copy, PartialEq)]
+enum Protocol {
+    /// `Action=…` in a form body, errors as XML (IAM, STS).
+    Query,
+    /// `X-Amz-Target`, errors as JSON with `__type` (Secrets Manager).
+    Json,
+}
+
+fn protocol_of(req: &Request) -> Protocol {
+    let json = req.head.iter().any(|h| {
+        h.split_once(':')
+            .is_some_and(|(k, _)| k.eq_ignore_ascii_case("x-amz-target"))
+    });
+    if json {
+        Protocol::Json
+    } else {
+        Protocol::Query
+    }
+}
+
+/// An AWS error answer: `code` for the query protocol (`Throttling`,
+/// `InternalFailure`), `json_type` for the JSON one (`ThrottlingException`).
+fn error_answer(
+    protocol: Protocol,
+    status: u16,
+    code: &str,
+    json_type: &str,
+    msg: &str,
+) -> Vec<u8> {
+    let (content_type, extra, body) = match protocol {
+        Protocol::Query => {
+            let kind = if status >= 500 { "Receiver" } else { "Sender" };
+            (
+                "text/xml",
+                String::new(),
+                format!(
+                    "<ErrorResponse><Error><Type>{kind}</Type><Code>{code}</Code>\
+                     <Message>{msg}</Message></Error><RequestId>fault</RequestId></ErrorResponse>"
+                ),
+            )
+        }
+        Protocol::Json => (
+            "application/x-amz-json-1.1",
+            format!("x-amzn-ErrorType: {json_type}\r\n"),
+            serde_json::json!({"__type": json_type, "message": msg}).to_string(),
+        ),
+    };
     format!(
-        "HTTP/1.1 {status} Injected\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "HTTP/1.1 {status} Injected\r\nContent-Type: {content_type}\r\n{extra}\
+         x-amzn-RequestId: fault\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )
     .into_bytes()
 }
 
-const THROTTLING: &str = "<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code>\
-    <Message>Rate exceeded</Message></Error><RequestId>fault</RequestId></ErrorResponse>";
+/// The answer for `Fault::Status(status)`: a server-side failure.
+fn status_answer(protocol: Protocol, status: u16) -> Vec<u8> {
+    let (code, json_type) = match status {
+        503 => ("ServiceUnavailable", "ServiceUnavailableException"),
+        _ => ("InternalFailure", "InternalFailure"),
+    };
+    error_answer(
+        protocol,
+        status,
+        code,
+        json_type,
+        "injected by the fault proxy",
+    )
+}
 
 /// One request per connection: every answer carries `Connection: close`.
 fn serve(conn: TcpStream, backend: &str, st: &Mutex<State>) {
@@ -217,24 +370,42 @@ fn serve(conn: TcpStream, backend: &str, st: &Mutex<State>) {
         return;
     };
     let mut conn = conn;
-    let answer = match decide(st, &action_of(&req)) {
-        Fault::Pass => forward(&req, backend).ok(),
-        Fault::Status(s) => Some(canned(
-            s,
-            "<ErrorResponse><Error><Code>InternalFailure</Code></Error></ErrorResponse>",
+    let protocol = protocol_of(&req);
+    let (fault, before, after) = decide(st, &action_of(&req));
+    let body = String::from_utf8_lossy(&req.body).into_owned();
+    for h in &before {
+        h(&body);
+    }
+    // Forwarded, then the hooks that follow moto's answer.
+    let send_on = |req: &Request| {
+        let out = forward(req, backend);
+        for h in &after {
+            h(&body);
+        }
+        out
+    };
+    let answer = match fault {
+        Fault::Pass => send_on(&req).ok(),
+        Fault::Status(s) => Some(status_answer(protocol, s)),
+        Fault::Throttling => Some(error_answer(
+            protocol,
+            400,
+            "Throttling",
+            "ThrottlingException",
+            "Rate exceeded",
         )),
-        Fault::Throttling => Some(canned(400, THROTTLING)),
         Fault::ResetBefore => return reset(conn),
         Fault::ResetAfter => {
-            let _ = forward(&req, backend);
+            let _ = send_on(&req);
             return reset(conn);
         }
         Fault::Delay(d) => {
+            let out = send_on(&req).ok();
             std::thread::sleep(d);
-            forward(&req, backend).ok()
+            out
         }
         Fault::Truncate => {
-            let full = forward(&req, backend).unwrap_or_default();
+            let full = send_on(&req).unwrap_or_default();
             let split = full
                 .windows(4)
                 .position(|w| w == b"\r\n\r\n")

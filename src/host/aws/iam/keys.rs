@@ -165,6 +165,11 @@ async fn create_once(
             Ok(out) => return Ok(out),
             Err(e) => e,
         };
+        if once::throttled(&err) && n < max {
+            once::settle().await;
+            n += 1;
+            continue;
+        }
         let unsure = once::ambiguous(&err);
         let e = fail(clients, "iam:CreateAccessKey", err);
         if !unsure {

@@ -4,12 +4,13 @@
 //! the first answer) or a second version. The SDK's retries are off for
 //! them; after a failure whose outcome is unknown the caller looks at what
 //! exists, and calls again only when the first call verifiably did nothing.
+//! A throttled call verifiably did nothing: it is made again after a pause.
 
 use std::time::Duration;
 
 use aws_sdk_iam::config::http::HttpResponse;
 use aws_sdk_iam::config::retry::RetryConfig;
-use aws_sdk_iam::error::SdkError;
+use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
 
 use super::Clients;
 
@@ -29,6 +30,29 @@ pub(super) fn ambiguous<E>(e: &SdkError<E, HttpResponse>) -> bool {
         }
         SdkError::ConstructionFailure(_) => false,
         _ => true,
+    }
+}
+
+/// Whether IAM refused the call for its rate (throttling): it did nothing,
+/// so the call may be made again, after a pause, without looking first.
+pub(super) fn throttled<E>(e: &SdkError<E, HttpResponse>) -> bool
+where
+    E: ProvideErrorMetadata,
+{
+    match e {
+        SdkError::ServiceError(s) => {
+            s.raw().status().as_u16() == 429
+                || matches!(
+                    s.err().code(),
+                    Some(
+                        "Throttling"
+                            | "ThrottlingException"
+                            | "RequestLimitExceeded"
+                            | "TooManyRequestsException"
+                    )
+                )
+        }
+        _ => false,
     }
 }
 

@@ -105,7 +105,12 @@ async fn current_policy(
         let document = if version.is_default {
             None
         } else {
-            Some(version_document(clients, &info.arn, &version.id).await?)
+            match version_document(clients, &info.arn, &version.id).await {
+                Ok(d) => Some(d),
+                // Deleted since the list (another run pruning versions): gone, not an error.
+                Err(e) if is_not_found(&e) => continue,
+                Err(e) => return Err(e),
+            }
         };
         current.versions.push((version, document));
     }
@@ -175,7 +180,7 @@ pub async fn ensure_policy(
             Ok(done(Planned::Unknown, Planned::Unknown, outcome(false)))
         }
         PolicyPlan::Create => {
-            let out = clients
+            let res = clients
                 .iam
                 .create_policy()
                 .policy_name(name)
@@ -183,25 +188,24 @@ pub async fn ensure_policy(
                 .policy_document(&text)
                 .set_description(description.map(str::to_string))
                 .send()
-                .await
-                .map_err(|e| {
+                .await;
+            let p = match res {
+                Ok(out) => out
+                    .policy
+                    .unwrap_or_else(|| aws_sdk_iam::types::Policy::builder().build()),
+                Err(e) => {
                     let e = fail(clients, "iam:CreatePolicy", e);
-                    // Policy names are unique per account whatever the path.
-                    if e.kind == ErrorKind::Conflict {
-                        HostError::new(
-                            ErrorKind::Conflict,
-                            format!(
-                                "a policy named {name} already exists under another path than {path}"
-                            ),
-                        )
-                        .with_hint("use that policy's path (opts.path), or choose another policy name")
-                    } else {
-                        e
+                    if e.kind != ErrorKind::Conflict {
+                        return Err(e);
                     }
-                })?;
-            let p = out
-                .policy
-                .unwrap_or_else(|| aws_sdk_iam::types::Policy::builder().build());
+                    let made = created_meanwhile(clients, &arn, name, path, document).await?;
+                    return Ok(done(
+                        known(&made.arn),
+                        known(&made.default_version),
+                        outcome(false),
+                    ));
+                }
+            };
             Ok(done(
                 known(p.arn().unwrap_or(&arn)),
                 known(p.default_version_id().unwrap_or("v1")),
@@ -226,18 +230,64 @@ pub async fn ensure_policy(
         }
         PolicyPlan::NewVersion { delete_first } => {
             if let Some(old) = &delete_first {
-                clients
+                let deleted = clients
                     .iam
                     .delete_policy_version()
                     .policy_arn(&arn)
                     .version_id(old)
                     .send()
                     .await
-                    .map_err(|e| fail(clients, "iam:DeletePolicyVersion", e))?;
+                    .map_err(|e| fail(clients, "iam:DeletePolicyVersion", e));
+                match deleted {
+                    // Deleted meanwhile by someone else: the room is made all the same.
+                    Err(e) if !is_not_found(&e) => return Err(e),
+                    _ => {}
+                }
             }
             let id = create_version_once(clients, &arn, &text, document).await?;
             Ok(done(known(&arn), known(&id), outcome(false)))
         }
+    }
+}
+
+/// After `CreatePolicy` answered that the name exists although the policy
+/// was not there a moment before: the SDK retries a call whose answer was
+/// lost, so the policy may be the one this run's first attempt made. It is
+/// taken as made when it is at `arn` (same name and path) with the desired
+/// document; otherwise the error says which policy is in the way.
+async fn created_meanwhile(
+    clients: &Clients,
+    arn: &str,
+    name: &str,
+    path: &str,
+    document: &Value,
+) -> HostResult<PolicyInfo> {
+    let mut found = policy_by_arn(clients, arn).await?;
+    if found.is_none() {
+        // IAM is eventually consistent: a policy made a moment ago may not show yet.
+        once::settle().await;
+        found = policy_by_arn(clients, arn).await?;
+    }
+    match found {
+        Some(p) if policy::same(&p.document, document) => Ok(p),
+        Some(p) => Err(HostError::new(
+            ErrorKind::Conflict,
+            format!(
+                "policy {name} (path {path}) appeared while this run was creating it, with another \
+                 document (default version {}): another run or person made it meanwhile",
+                p.default_version
+            ),
+        )
+        .with_hint("run again: the rerun finds the policy and gives it the wanted document")),
+        None => Err(HostError::new(
+            ErrorKind::Conflict,
+            format!("a policy named {name} already exists under another path than {path}"),
+        )
+        .with_hint(format!(
+            "policy names are unique per account whatever the path: find it with `aws iam \
+             list-policies --scope Local --query \"Policies[?PolicyName=='{name}']\"`, then use \
+             its path (opts.path) or choose another policy name"
+        ))),
     }
 }
 
@@ -295,6 +345,11 @@ async fn create_version_once(
             }
             Err(e) => e,
         };
+        if once::throttled(&err) && n < max {
+            once::settle().await;
+            n += 1;
+            continue;
+        }
         let unsure = once::ambiguous(&err);
         let e = fail(clients, "iam:CreatePolicyVersion", err);
         if !unsure {
@@ -309,7 +364,12 @@ async fn create_version_once(
             if before.iter().any(|(b, _)| *b == id) {
                 continue;
             }
-            if !policy::same(&version_document(clients, arn, &id).await?, desired) {
+            let document = match version_document(clients, arn, &id).await {
+                Ok(d) => d,
+                Err(e) if is_not_found(&e) => continue,
+                Err(e) => return Err(e),
+            };
+            if !policy::same(&document, desired) {
                 continue;
             }
             if !is_default {

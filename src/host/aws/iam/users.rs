@@ -276,6 +276,11 @@ async fn create_user_once(
             Ok(out) => return Ok(Created::Now(out.user.map(|u| u.arn).unwrap_or_default())),
             Err(e) => e,
         };
+        if once::throttled(&err) && n < max {
+            once::settle().await;
+            n += 1;
+            continue;
+        }
         let unsure = once::ambiguous(&err);
         let e = fail(clients, "iam:CreateUser", err);
         if e.kind == ErrorKind::Conflict {
