@@ -5,7 +5,7 @@
 # the CI count (scripts/test.sh) or the full one (scripts/test.sh --soak).
 #
 #   rm -f target/reliability/counters.jsonl     # measure afresh
-#   scripts/test.sh kill_ini kill_playbook agent_world aws_faults leak_scan   # or the whole suite
+#   scripts/test.sh kill_ini kill_playbook agent_world aws_faults leak_scan malformed::   # or the whole suite
 #   scripts/test.sh --soak                      # the full kill counts
 #   scripts/reliability-report.sh [COUNTERS] [OUT]   (OUT default docs/reliability.md)
 set -euo pipefail
@@ -123,7 +123,16 @@ print("## Malformed input")
 print()
 bad = of("malformed_input")
 if bad:
-    print(f"Malformed inputs tried: {len(bad)}; refused with a clear error: {sum(1 for b in bad if b.get('clear'))}; crashed: {sum(1 for b in bad if b.get('crashed'))} ({', '.join(sorted({count(b) for b in bad}))}).")
+    accepted = sum(1 for b in bad if b.get('accepted'))
+    print(f"Malformed inputs tried: {len(bad)}; clear: {sum(1 for b in bad if b.get('clear'))} (a clear error, or for the {accepted} inputs that are fine, the correct result); crashed: {sum(1 for b in bad if b.get('crashed'))} ({', '.join(sorted({count(b) for b in bad}))}).")
+    print()
+    print("| family | tried | clear | crashed |")
+    print("|---|---|---|---|")
+    byf = defaultdict(list)
+    for b in bad:
+        byf[b.get("family", "?")].append(b)
+    for fam, rows in sorted(byf.items()):
+        print(f"| {fam} | {len(rows)} | {sum(1 for r in rows if r.get('clear'))} | {sum(1 for r in rows if r.get('crashed'))} |")
 else:
     print("Not measured in these counters (the malformed-input tables record `malformed_input` lines).")
 print()

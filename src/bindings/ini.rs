@@ -112,7 +112,8 @@ pub fn module(env: &Rc<Env>) -> Module {
         &[
             "/// The sections of the INI file at `path` as `#{section: #{key: value}}`, or `()`",
             "/// when the file does not exist. Values of keys named like secrets (`*secret*`,",
-            "/// `*password*`, `*token*`) are Secrets. A file that does not parse is an error with file:line.",
+            "/// `*password*`, `*token*`) are Secrets. A file that does not parse is an error with file:line;",
+            "/// so is a file that holds a section twice (never merged: the AWS CLI refuses such a file).",
             "/// A symbolic link at `path` is refused unless `follow_symlinks: true` (an INI file a",
             "/// playbook reads is usually the credentials file it writes next); so is anything but a",
             "/// regular text file, and a file starting with a byte-order mark (the AWS SDKs refuse it).",
@@ -149,7 +150,8 @@ pub fn module(env: &Rc<Env>) -> Module {
         &[
             "/// Sets section `name` of the INI file at `path` to exactly the keys of `map`",
             "/// (values may be Secrets); keys not in `map` are removed, every other byte of the",
-            "/// file stays as it is. Written atomically. Options: `mode`, `owner`, `group`",
+            "/// file stays as it is (a file that holds a section twice is refused, nothing written).",
+            "/// Written atomically. Options: `mode`, `owner`, `group`",
             "/// (a new file is 0600 unless `mode` says otherwise), `follow_symlinks`, `special_bits`.",
             "/// Keys are written in the map's order, which in Rhai is alphabetical.",
             "///",

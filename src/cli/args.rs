@@ -228,9 +228,17 @@ pub struct SessionArgs {
     #[arg(long, value_name = "NAME")]
     pub aws_profile: Option<String>,
     /// AWS region for IAM and STS calls (default: AWS_REGION, then the profile's region)
-    #[arg(long, value_name = "REGION")]
+    #[arg(long, value_name = "REGION", value_parser = region_arg)]
     pub aws_region: Option<String>,
     /// Connect to AWS directly, ignoring HTTPS_PROXY/HTTP_PROXY
     #[arg(long)]
     pub no_proxy: bool,
+}
+
+/// `--aws-region`, checked as a `region` parameter is: a typo is a usage
+/// error naming the rule, not an endpoint error from the SDK at the first call.
+fn region_arg(text: &str) -> Result<String, String> {
+    crate::runtime::params::Check::Region
+        .check(text)
+        .map(|()| text.to_string())
 }

@@ -21,8 +21,8 @@ pub fn eval(args: EvalArgs, cancel: Cancel) -> Result<u8, CliError> {
             source: code.clone(),
         },
         (None, Some(file)) => {
-            let source = std::fs::read_to_string(file)
-                .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", file.display())))?;
+            let source = crate::runtime::catalog::read_source(file)
+                .map_err(|e| CliError::Usage(format!("cannot read the script: {e}")))?;
             Script {
                 name: file.display().to_string(),
                 path: Some(file.clone()),

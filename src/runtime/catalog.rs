@@ -63,8 +63,20 @@ pub enum LoadError {
         "no playbook named '{name}'{suggestion}; `runbook list` shows the bundled ones, or give a path to a .rhai file"
     )]
     Unknown { name: String, suggestion: String },
-    #[error("cannot read {path}: {err}")]
-    Read { path: PathBuf, err: std::io::Error },
+    /// The message names the path.
+    #[error("cannot read the script: {0}")]
+    Read(String),
+}
+
+/// The text of a script file: a regular UTF-8 file only (a FIFO is refused
+/// before it is opened, so it cannot block the start), without a leading
+/// byte-order mark (which some editors add and Rhai would not parse).
+pub fn read_source(path: &Path) -> Result<String, String> {
+    let text = crate::host::fs::read_operator_file(path).map_err(|e| e.message)?;
+    Ok(match text.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_string(),
+        None => text,
+    })
 }
 
 /// A path that exists (or looks like a path) is read from disk; otherwise the
@@ -73,10 +85,7 @@ pub fn load(name_or_path: &str) -> Result<Script, LoadError> {
     let path = Path::new(name_or_path);
     let looks_like_path = name_or_path.ends_with(".rhai") || name_or_path.starts_with(['.', '/']);
     if path.is_file() || (looks_like_path && bundled(name_or_path).is_none()) {
-        let source = std::fs::read_to_string(path).map_err(|err| LoadError::Read {
-            path: path.to_path_buf(),
-            err,
-        })?;
+        let source = read_source(path).map_err(LoadError::Read)?;
         return Ok(Script {
             name: name_or_path.to_string(),
             path: Some(path.to_path_buf()),

@@ -152,8 +152,18 @@ pub fn from_parse(err: &ParseError, file: &str, sources: &Sources) -> Diagnostic
     Diagnostic {
         message: strip_position(&err.err_type().to_string()),
         location: locate(file, err.position(), sources),
-        hint: None,
+        hint: parse_hint(err.err_type()),
         notes: Vec::new(),
+    }
+}
+
+/// What Rhai's bare message leaves out: the rule broken and the way out.
+fn parse_hint(err: &rhai::ParseErrorType) -> Option<String> {
+    match err {
+        rhai::ParseErrorType::ExprTooDeep => Some(
+            "the code nests expressions, blocks or closures deeper than the engine allows (256 levels, 128 inside a function): split it with variables or functions".into(),
+        ),
+        _ => None,
     }
 }
 

@@ -174,8 +174,11 @@ pub fn parse_header(source: &str) -> Result<Header, HeaderError> {
             .map_err(|e: toml::de::Error| err(format!("parameter '{name}': {}", e.message())))?;
         let ty = param_type(&name, &raw).map_err(err)?;
         if let Some(d) = &raw.default {
-            ty.from_toml(d)
-                .map_err(|m| err(format!("parameter '{name}': default {m}")))?;
+            ty.from_toml(d).map_err(|m| {
+                err(format!(
+                    "parameter '{name}': its default does not fit its type: {m}"
+                ))
+            })?;
         }
         params.push(ParamSpec {
             name,

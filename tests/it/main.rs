@@ -32,6 +32,7 @@ mod kill_playbook;
 mod leak_scan;
 mod lock_and_signals;
 mod lock_scope;
+mod malformed;
 mod network_doctor;
 mod network_faults;
 mod network_proxy;

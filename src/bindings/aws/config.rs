@@ -6,7 +6,7 @@ use rhai::{Dynamic, FuncRegistration, Map, Module};
 
 use super::clients;
 use crate::bindings::Env;
-use crate::bindings::convert::{RhaiResult, check_opts, host_error, opt_str, to_map};
+use crate::bindings::convert::{RhaiResult, check_opts, host_error, invalid, opt_str, to_map};
 use crate::host::aws::AwsSettings;
 use crate::host::aws::net::Net;
 
@@ -32,9 +32,15 @@ pub fn module(env: &Rc<Env>) -> Module {
                     Ok(keep)
                 }
             };
+            let region = pick("region", current.region)?;
+            if let Some(r) = &region {
+                crate::runtime::params::Check::Region
+                    .check(r)
+                    .map_err(|m| invalid(format!("aws::configure: region {m}")))?;
+            }
             e.set_aws(AwsSettings {
                 profile: pick("profile", current.profile)?,
-                region: pick("region", current.region)?,
+                region,
                 no_proxy: current.no_proxy,
             });
             Ok(())

@@ -13,6 +13,7 @@ use crate::bindings::convert::{
 use crate::bindings::register::{opts1, opts2};
 use crate::host::aws::{Clients, iam, policy};
 use crate::host::{Ctx, HostResult, Outcome, Planned, Unknown};
+use crate::runtime::params::Check;
 
 /// A document given as a map (built in the script) or as JSON text.
 pub(super) fn document_arg(v: &Dynamic) -> RhaiResult<serde_json::Value> {
@@ -28,8 +29,16 @@ pub(super) fn document_arg(v: &Dynamic) -> RhaiResult<serde_json::Value> {
     )))
 }
 
+/// A name IAM would refuse, refused before any call (an emulator may take it).
+fn check_name(function: &str, check: Check, name: &str) -> RhaiResult<()> {
+    check
+        .check(name)
+        .map_err(|m| invalid(format!("{function}: {m}")))
+}
+
 fn ensure_policy(env: &Env, name: &str, document: &Dynamic, opts: &Map) -> RhaiResult<Map> {
     check_opts(opts, "iam::ensure_policy", &["path", "description"])?;
+    check_name("iam::ensure_policy", Check::IamPolicyName, name)?;
     let doc = document_arg(document)?;
     let path = opt_str(opts, "path")?.unwrap_or_else(|| "/".into());
     let description = opt_str(opts, "description")?;
@@ -64,6 +73,7 @@ pub(super) fn tags_opt(opts: &Map) -> RhaiResult<Vec<(String, String)>> {
 
 fn ensure_user(env: &Env, name: &str, opts: &Map) -> RhaiResult<Map> {
     check_opts(opts, "iam::ensure_user", &["path", "tags"])?;
+    check_name("iam::ensure_user", Check::IamUserName, name)?;
     let path = opt_str(opts, "path")?;
     let tags = tags_opt(opts)?;
     let c = clients(env)?;

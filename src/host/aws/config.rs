@@ -79,6 +79,7 @@ impl Aws {
             return Ok(c.clone());
         }
         // No borrow is held across the await.
+        check_shared_files()?;
         check_profile(settings.profile.as_deref()).await?;
         let net = Net::load(settings.profile.as_deref(), settings.no_proxy).await?;
         let mut loader = with_net(aws_config::defaults(BehaviorVersion::latest()), &net)?;
@@ -104,6 +105,53 @@ impl Aws {
             .insert(settings.clone(), c.clone());
         Ok(c)
     }
+}
+
+/// The SDK opens the shared config and credentials files with a plain open,
+/// which waits for ever on a FIFO (and fails oddly on a socket): either is
+/// refused here, naming the file. Anything else (absent, `/dev/null`) is left
+/// to the SDK.
+fn check_shared_files() -> HostResult<()> {
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    for (var, name, what) in [
+        ("AWS_CONFIG_FILE", "config", "the AWS shared config file"),
+        (
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "credentials",
+            "the AWS shared credentials file",
+        ),
+    ] {
+        let path = match std::env::var_os(var) {
+            Some(p) => PathBuf::from(p),
+            None => match &home {
+                Some(h) => h.join(".aws").join(name),
+                None => continue,
+            },
+        };
+        check_shared_file(&path, what, var)?;
+    }
+    Ok(())
+}
+
+fn check_shared_file(path: &Path, what: &str, var: &str) -> HostResult<()> {
+    use std::os::unix::fs::FileTypeExt;
+    let Ok(t) = std::fs::metadata(path).map(|m| m.file_type()) else {
+        return Ok(());
+    };
+    let kind = if t.is_fifo() {
+        "a named pipe (FIFO)"
+    } else if t.is_socket() {
+        "a socket"
+    } else {
+        return Ok(());
+    };
+    Err(HostError::invalid(format!(
+        "{} ({what}) is {kind}, not a regular file: the AWS SDK would wait on it for ever, so nothing was sent to AWS",
+        path.display()
+    ))
+    .with_hint(format!(
+        "remove it, or point {var} at the real file"
+    )))
 }
 
 /// Reads the shared config and credentials files the way the SDK does, so
@@ -177,6 +225,7 @@ pub async fn verification_clients(
             file.display()
         )));
     }
+    check_shared_file(&file, "the credentials file to verify", "credentials_file")?;
     let files = EnvConfigFiles::builder()
         .with_file(EnvConfigFileKind::Credentials, &file)
         .build();

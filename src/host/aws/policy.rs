@@ -104,13 +104,11 @@ pub fn validate_secret_arn(arn: &str) -> HostResult<()> {
     if service != "secretsmanager" {
         return Err(bad("service is not secretsmanager"));
     }
-    let region_ok = region == "*"
-        || (!region.is_empty()
-            && region
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'));
-    if !region_ok {
-        return Err(bad("region is missing or malformed"));
+    // A made-up region (`mars-1`) would make a policy that matches no secret.
+    if region != "*" && !crate::runtime::params::checks::is_region(region) {
+        return Err(bad(
+            "region is missing or not an AWS region such as us-east-1",
+        ));
     }
     if !(account == "*" || (account.len() == 12 && account.chars().all(|c| c.is_ascii_digit()))) {
         return Err(bad("account id must be 12 digits"));

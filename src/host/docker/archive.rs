@@ -58,22 +58,44 @@ pub struct ArchiveInfo {
 /// name) far enough to find its image id; fails with a clear message when the
 /// file is missing, not a tar, corrupt, or not a `docker save` archive.
 pub fn inspect_archive(path: &Path) -> HostResult<ArchiveInfo> {
+    use std::io::{Seek, SeekFrom};
+    use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
     let shown = path.display();
-    let mut file = File::open(path).map_err(|e| {
-        HostError::io("cannot open image archive", path, e)
-            .with_hint("give the path of auth-service-docker-image-<version>.tar.gz (or .tar)")
-    })?;
-    if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
+    // Non-blocking: opening a FIFO for reading would otherwise wait for a writer.
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(nix::fcntl::OFlag::O_NONBLOCK.bits())
+        .open(path)
+        .map_err(|e| {
+            HostError::io("cannot open image archive", path, e)
+                .with_hint("give the path of auth-service-docker-image-<version>.tar.gz (or .tar)")
+        })?;
+    let kind = file
+        .metadata()
+        .map_err(|e| HostError::io("cannot read", path, e))?
+        .file_type();
+    if !kind.is_file() {
+        let what = if kind.is_dir() {
+            "a directory"
+        } else if kind.is_fifo() {
+            "a FIFO"
+        } else if kind.is_socket() {
+            "a socket"
+        } else {
+            "a device"
+        };
         return Err(HostError::invalid(format!(
-            "{shown} is a directory, not an image archive"
-        )));
+            "{shown} is {what}, not an image archive"
+        ))
+        .with_hint("give the path of auth-service-docker-image-<version>.tar.gz (or .tar), a file made by `docker save`"));
     }
     let mut magic = [0u8; 2];
     let n = file
         .read(&mut magic)
         .map_err(|e| HostError::io("cannot read", path, e))?;
     let gzipped = n == 2 && magic == [0x1f, 0x8b];
-    let file = File::open(path).map_err(|e| HostError::io("cannot open image archive", path, e))?;
+    file.seek(SeekFrom::Start(0))
+        .map_err(|e| HostError::io("cannot read", path, e))?;
     let reader: Box<dyn Read> = if gzipped {
         Box::new(flate2::read::GzDecoder::new(BufReader::new(file)))
     } else {

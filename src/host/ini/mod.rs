@@ -153,11 +153,46 @@ fn check_bom(label: &str, text: &str) -> HostResult<()> {
     )))
 }
 
-/// Parses with `rust-ini` after our own line check (which gives an exact line number).
+/// The section headers seen so far (name and line), to refuse a second
+/// `[name]`: readers disagree on such a file (botocore and the AWS CLI refuse
+/// it, the AWS SDK for Rust merges the two, a map keeps only one), so runbook
+/// neither merges nor picks one.
+#[derive(Default)]
+struct Headers(std::collections::HashMap<String, usize>);
+
+impl Headers {
+    fn see(&mut self, label: &str, line: usize, name: &str) -> HostResult<()> {
+        match self.0.entry(name.to_string()) {
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(line);
+                Ok(())
+            }
+            std::collections::hash_map::Entry::Occupied(o) => {
+                Err(duplicate_section(label, line, name, *o.get()))
+            }
+        }
+    }
+}
+
+fn duplicate_section(label: &str, line: usize, name: &str, first: usize) -> HostError {
+    let shown = name.escape_debug();
+    HostError::invalid(format!(
+        "{label}:{line}: section [{shown}] appears a second time (first at line {first}); runbook does not merge duplicate sections (the AWS CLI refuses such a file, other readers keep only one of them); the file was not changed"
+    ))
+    .with_hint(format!(
+        "merge or rename the duplicate [{shown}] section (lines {first} and {line} of {label}), then run again"
+    ))
+}
+
+/// Parses with `rust-ini` after our own line check (which gives an exact line
+/// number and refuses a duplicate section).
 fn load(label: &str, text: &str) -> HostResult<ini::Ini> {
     check_bom(label, text)?;
+    let mut headers = Headers::default();
     for (i, line) in text.lines().enumerate() {
-        classify(label, i + 1, line)?;
+        if let Line::Header(name) = classify(label, i + 1, line)? {
+            headers.see(label, i + 1, name)?;
+        }
     }
     ini::Ini::load_from_str_opt(text, parse_opts()).map_err(|e| malformed(label, e.line, &e.msg))
 }
@@ -215,7 +250,7 @@ fn read_text(path: &str, follow: bool, verb: &str) -> HostResult<Option<String>>
 /// A symbolic link there is refused unless `follow_symlinks`: an INI file
 /// read by a playbook is usually the credentials file it then writes.
 pub fn read(path: &str, follow_symlinks: bool) -> HostResult<Option<Sections>> {
-    match read_text(path, follow_symlinks, "read an INI file")? {
+    match read_text(path, follow_symlinks, "read")? {
         None => Ok(None),
         Some(text) => parse(path, &text).map(Some),
     }

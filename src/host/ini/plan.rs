@@ -2,8 +2,8 @@
 //! desired section, with every other byte kept. No I/O.
 
 use super::{
-    Entries, Line, check_bom, classify, entries_of, is_secret_key, malformed, parse, parse_opts,
-    validate_name, validate_value,
+    Entries, Headers, Line, check_bom, classify, entries_of, is_secret_key, malformed, parse,
+    parse_opts, validate_name, validate_value,
 };
 use crate::host::{HostError, HostResult};
 use crate::secret::MASK;
@@ -13,10 +13,12 @@ fn spans(label: &str, text: &str, name: &str) -> HostResult<Vec<(usize, usize)>>
     let mut out = Vec::new();
     let mut cur: Option<(usize, usize)> = None;
     let mut pos = 0;
+    let mut headers = Headers::default();
     for (i, line) in text.split_inclusive('\n').enumerate() {
         let end = pos + line.len();
         match classify(label, i + 1, line)? {
             Line::Header(h) => {
+                headers.see(label, i + 1, h)?;
                 out.extend(cur.take());
                 if h == name {
                     cur = Some((pos, end));
@@ -108,16 +110,11 @@ pub(super) fn plan_set(
         )));
     }
     let new = if let Some(&(start, end)) = found.first() {
-        // Replace the first occurrence; later duplicates go, so none of their keys survive.
+        // One occurrence: `spans` refuses a duplicate section.
         let mut out = String::with_capacity(text.len() + block.len());
         out.push_str(&text[..start]);
         out.push_str(&block);
-        let mut pos = end;
-        for &(s, e) in &found[1..] {
-            out.push_str(&text[pos..s]);
-            pos = e;
-        }
-        out.push_str(&text[pos..]);
+        out.push_str(&text[end..]);
         out
     } else {
         let mut out = text.to_string();
@@ -137,7 +134,8 @@ pub(super) fn plan_set(
     Ok((new, !found.is_empty()))
 }
 
-/// Pure planner: the text without section `name` (every occurrence).
+/// Pure planner: the text without section `name` (a file that holds a
+/// section twice is refused, as everywhere).
 pub fn plan_remove_section(label: &str, text: &str, name: &str) -> HostResult<String> {
     validate_name("section", name)?;
     let found = spans(label, text, name)?;
@@ -227,10 +225,28 @@ mod tests {
     }
 
     #[test]
-    fn duplicates_are_merged_into_one() {
-        let text = "[a]\nx=1\n[b]\ny=2\n[a]\nz=3\n";
-        let new = plan_set_section("/c", text, "a", &e(&[("k", "v")])).unwrap();
-        assert_eq!(new, "[a]\nk = v\n[b]\ny=2\n");
+    fn a_duplicate_section_is_refused_naming_file_section_and_lines() {
+        let text = "[a]\nx=1\n[b]\ny=2\n[ a ]\nz=3\n";
+        for err in [
+            plan_set_section("/c", text, "a", &e(&[("k", "v")])).unwrap_err(),
+            plan_set_section("/c", text, "n", &e(&[("k", "v")])).unwrap_err(),
+            plan_remove_section("/c", text, "b").unwrap_err(),
+            parse("/c", text).unwrap_err(),
+        ] {
+            assert!(
+                err.message
+                    .starts_with("/c:5: section [a] appears a second time (first at line 1)"),
+                "{}",
+                err.message
+            );
+            let hint = err.hint.unwrap();
+            assert!(
+                hint.contains("merge or rename the duplicate [a] section"),
+                "{hint}"
+            );
+        }
+        // The same name in another case is another section, as for the AWS SDKs.
+        assert_eq!(parse("/c", "[a]\nx=1\n[A]\ny=2\n").unwrap().len(), 2);
     }
 
     #[test]

@@ -82,11 +82,7 @@ fn prune(v: serde_json::Value) -> serde_json::Value {
 /// Everything a run could change: AWS (moto's whole state), containers, the
 /// credentials folder's content, modes and owners.
 pub fn world() -> (String, String, String) {
-    let mut aws = moto::state();
-    // moto records a summary on every read of the account, and creates a
-    // service's empty tables on its first call: neither is a change.
-    aws["iam"]["AccountSummary"] = serde_json::Value::Null;
-    let aws = prune(aws).to_string();
+    let aws = aws_state();
     let containers = sh(
         "docker",
         &[
@@ -106,6 +102,15 @@ pub fn world() -> (String, String, String) {
         ],
     );
     (aws, containers, files)
+}
+
+/// moto's whole state, without what a read adds: the account summary moto
+/// records on every read of the account, and a service's empty tables, which
+/// it creates on its first call. Needs a held [`Moto`].
+pub fn aws_state() -> String {
+    let mut aws = moto::state();
+    aws["iam"]["AccountSummary"] = serde_json::Value::Null;
+    prune(aws).to_string()
 }
 
 /// A command that must succeed; its stdout.

@@ -201,9 +201,12 @@ pub fn secret_params(args: &[String], env: &[(String, String)], dir: &Path) {
     let bundled = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("playbooks")
         .join(format!("{script}.rhai"));
-    let Ok(src) =
-        std::fs::read_to_string(dir.join(script)).or_else(|_| std::fs::read_to_string(&bundled))
-    else {
+    // Only a regular file: a FIFO given as the script would block this read.
+    let read = |p: &Path| match std::fs::metadata(p) {
+        Ok(m) if m.is_file() => std::fs::read_to_string(p),
+        _ => Err(std::io::ErrorKind::InvalidInput.into()),
+    };
+    let Ok(src) = read(&dir.join(script)).or_else(|_| read(&bundled)) else {
         return;
     };
     let mut current = None;

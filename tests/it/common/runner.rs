@@ -31,6 +31,8 @@ pub struct Output {
     pub code: i32,
     pub stdout: String,
     pub stderr: String,
+    /// Killed by [`Test::run_within`]'s limit.
+    pub timed_out: bool,
     /// Keeps the test folder alive as long as the output is looked at.
     _dir: tempfile::TempDir,
 }
@@ -189,6 +191,12 @@ impl Test {
     }
 
     pub fn run(self) -> Output {
+        self.run_within(None)
+    }
+
+    /// [`Test::run`], killing the run (SIGKILL) once `limit` has passed: a
+    /// run that hangs ends with `timed_out` set instead of hanging the test.
+    pub fn run_within(self, limit: Option<std::time::Duration>) -> Output {
         super::leak::secret_params(
             &self
                 .args
@@ -218,7 +226,21 @@ impl Test {
                 stdin.write_all(s.as_bytes()).unwrap();
             }
         }
+        let (done, watched) = std::sync::mpsc::channel::<()>();
+        let watchdog = limit.map(|limit| {
+            let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+            std::thread::spawn(move || {
+                // `done` follows the reap at once: the pid is the child's until then.
+                let late = watched.recv_timeout(limit).is_err();
+                if late {
+                    let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
+                }
+                late
+            })
+        });
         let out = child.wait_with_output().unwrap();
+        let _ = done.send(());
+        let timed_out = watchdog.is_some_and(|w| w.join().unwrap_or(false));
         let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
         let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
         // Not the arguments themselves: a secret given by `--set` would be shown.
@@ -235,6 +257,7 @@ impl Test {
             code: out.status.code().unwrap_or(-1),
             stdout,
             stderr,
+            timed_out,
             _dir: self.dir,
         }
     }
