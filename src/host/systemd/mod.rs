@@ -109,11 +109,20 @@ pub fn is_active(ctx: &Ctx, unit: &str) -> HostResult<bool> {
     Ok(existing(ctx, unit)?.is_active())
 }
 
+/// How long a failure waits for a dead process's last output to reach the journal.
+const JOURNAL_SETTLE: Duration = Duration::from_millis(300);
+
 /// The last journal lines of a unit, for error messages; best effort.
 pub fn journal_tail(ctx: &Ctx, unit: &str) -> String {
     // A process that just died may have output journald has not stored yet;
     // `--sync` has it write everything logged so far (systemd 235 and later;
     // older journalctl refuses the flag, which costs nothing).
+    let _ = run(ctx, "journalctl", &["--sync"], Duration::from_secs(5));
+    // `--sync` covers what journald has received; the last lines of a process
+    // that died a moment ago may still sit in its stdout stream. A short
+    // pause, on this failure path only, lets journald read them. An
+    // interrupt ends the pause and the error is shown with what is there.
+    let _ = sleep_blocking(&ctx.cancel, JOURNAL_SETTLE);
     let _ = run(ctx, "journalctl", &["--sync"], Duration::from_secs(5));
     match run(
         ctx,
