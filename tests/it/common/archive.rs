@@ -1,5 +1,5 @@
 //! Archives: the stand-in add-on archives that `scripts/sandbox.sh addon
-//! VERSION` builds (image `auth`), and gzip both ways.
+//! VERSION` builds (image `auth`), hand-made tars, and gzip both ways.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -37,6 +37,20 @@ pub fn gunzip(src: &Path, dir: &Path) -> PathBuf {
     let mut f = std::fs::File::create(&out).unwrap();
     std::io::copy(&mut d, &mut f).unwrap();
     out
+}
+
+/// A tar of these files (name, bytes), e.g. a `docker save`-like one with
+/// a `manifest.json` of the test's choosing.
+pub fn tar_of(files: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut b = tar::Builder::new(Vec::new());
+    for (name, data) in files {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_cksum();
+        b.append_data(&mut h, name, *data).unwrap();
+    }
+    b.into_inner().unwrap()
 }
 
 pub fn gzip(data: &[u8]) -> Vec<u8> {

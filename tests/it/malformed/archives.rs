@@ -6,23 +6,10 @@
 
 use super::{Row, row, run};
 use crate::common::agent;
-use crate::common::archive::gzip;
+use crate::common::archive::{gzip, tar_of};
 
 /// The name `plan_addon` reads a version from.
 const NAME: &str = "auth-service-docker-image-5.15.0.2001.tar.gz";
-
-/// A `docker save`-like tar: `manifest.json` (the given text) and a config blob.
-fn tar_of(files: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut b = tar::Builder::new(Vec::new());
-    for (name, data) in files {
-        let mut h = tar::Header::new_gnu();
-        h.set_size(data.len() as u64);
-        h.set_mode(0o644);
-        h.set_cksum();
-        b.append_data(&mut h, name, *data).unwrap();
-    }
-    b.into_inner().unwrap()
-}
 
 const HEX: &str = "5d0da3dc976460b72c77d94c8a1ad043720b0416bfc16c52c45d4847e53fadb6";
 
